@@ -5,7 +5,8 @@ numpy integer scalars. A plain ``pickle.load`` would run whatever callable a tam
 :func:`safe_load` admits only what the pickle protocol builds without calling a global (containers,
 numbers, strings, bytes) plus a few named globals that are replaced by pure-Python stand-ins:
 
-* ``builtins.set`` / ``builtins.frozenset`` / ``builtins.complex`` (protocol 2 spells sets this way);
+* ``builtins.set`` / ``frozenset`` / ``complex`` / ``bytearray`` and ``_codecs.encode`` for latin-1 text
+  (protocol 2 spells sets and bytes this way);
 * numpy integer scalars (``numpy.core.multiarray.scalar`` with ``numpy.dtype``), decoded from their raw
   bytes into Python ``int`` without importing numpy.
 
@@ -64,10 +65,26 @@ def _int_scalar(dtype: object, data: object) -> int:
     return int.from_bytes(data, dtype.byteorder, signed=dtype.signed)
 
 
+def _latin1_bytes(text: object, encoding: object = "latin1") -> bytes:
+    """Stand-in for ``_codecs.encode``, which protocol 2 uses to spell ``bytes``."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError(f"_codecs.encode({type(text).__name__}, {encoding!r}) is not allowed")
+    return text.encode("latin-1")
+
+
+def _bytearray(data: object = b"") -> bytearray:
+    # bytearray(n) would allocate n bytes: only copies of bytes are allowed.
+    if not isinstance(data, bytes | bytearray):
+        raise UnsafePickleError(f"bytearray({type(data).__name__}) is not allowed")
+    return bytearray(data)
+
+
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
     ("builtins", "complex"): complex,
+    ("builtins", "bytearray"): _bytearray,
+    ("_codecs", "encode"): _latin1_bytes,
     ("numpy", "dtype"): _IntDType,
     ("numpy.core.multiarray", "scalar"): _int_scalar,
     ("numpy._core.multiarray", "scalar"): _int_scalar,
@@ -76,6 +93,8 @@ _ALLOWED: dict[tuple[str, str], Any] = {
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        if module == "__builtin__":  # protocols 0-2 use the Python 2 name
+            module = "builtins"
         try:
             return _ALLOWED[(module, name)]
         except KeyError:

@@ -82,7 +82,7 @@ def read_qrels(path: Path, records: int) -> dict[int, list[int]]:
         raise UpstreamFormatError(f"{path}: expected a dict of {records} entries, got {type(raw).__name__} {size}")
     qrels: dict[int, list[int]] = {}
     for key, ids in raw.items():
-        if not isinstance(key, int) or not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        if type(key) is not int or type(ids) is not list or not set(map(type, ids)) <= {int}:
             raise UpstreamFormatError(f"{path}: entry {key!r} is not an int mapped to a list of ints")
         qrels[key] = list(dict.fromkeys(ids))
     if set(qrels) != set(range(records)):
