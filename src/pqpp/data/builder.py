@@ -18,22 +18,15 @@ from typing import Any
 
 import datasets
 
+from pqpp.citation import PQPP_BIBTEX
 from pqpp.data.images import MANUAL_DOWNLOAD_INSTRUCTIONS, ImageArchive
 from pqpp.data.registry import DEFAULT_VERSION, get_release
 from pqpp.data.schema import CONFIGS, features_for
 from pqpp.data.sources import resolve_files
 from pqpp.data.upstream import Row, read_release
 
-__all__ = ["CITATION", "HOMEPAGE", "LICENSE", "Pqpp", "PqppConfig"]
+__all__ = ["HOMEPAGE", "LICENSE", "Pqpp", "PqppConfig"]
 
-CITATION = """\
-@inproceedings{Poesina-CVPR-2025,
-  title     = {{PQPP}: A Joint Benchmark for Text-to-Image Prompt and Query Performance Prediction},
-  author    = {Poesina, Eduard and Costache, Adriana Valentina and Chifu, Adrian-Gabriel and Mothe, Josiane
-               and Ionescu, Radu Tudor},
-  booktitle = {Proceedings of CVPR},
-  year      = {2025}
-}"""
 HOMEPAGE = "https://github.com/Eduard6421/PQPP"
 LICENSE = "cc-by-4.0"
 _DESCRIPTION = (
@@ -84,7 +77,7 @@ class Pqpp(datasets.GeneratorBasedBuilder):
             description=f"{_DESCRIPTION} Version {release.version}: {release.description}.",
             features=features_for(self.config.name),
             homepage=HOMEPAGE,
-            citation=CITATION,
+            citation=PQPP_BIBTEX,
             license=LICENSE,
         )
 

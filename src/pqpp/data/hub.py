@@ -29,7 +29,8 @@ from typing import Any
 
 import yaml
 
-from pqpp.data.builder import CITATION, HOMEPAGE, Pqpp
+from pqpp.citation import PQPP_BIBTEX
+from pqpp.data.builder import HOMEPAGE, Pqpp
 from pqpp.data.images import ImageArchive
 from pqpp.data.registry import SPLITS, get_release
 from pqpp.data.schema import features_for
@@ -68,7 +69,7 @@ def render_card(info: dict[str, Any], repo_id: str = "pqpp") -> str:
         commit=release.commit,
         splits_table="\n".join(table),
         repo_id=repo_id,
-        citation=CITATION,
+        citation=PQPP_BIBTEX,
         homepage=HOMEPAGE,
     )
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n" + body

@@ -3,6 +3,7 @@
 import datasets
 import evaluate
 
+from pqpp.citation import PQPP_BIBTEX
 from pqpp.stats import correlation_report
 
 _DESCRIPTION = """\
@@ -63,14 +64,7 @@ Examples:
     3
 """
 
-_CITATION = """\
-@inproceedings{Poesina-CVPR-2025,
-  title     = {{PQPP}: A Joint Benchmark for Text-to-Image Prompt and Query Performance Prediction},
-  author    = {Poesina, Eduard and Costache, Adriana Valentina and Chifu, Adrian-Gabriel and Mothe, Josiane
-               and Ionescu, Radu Tudor},
-  booktitle = {Proceedings of CVPR},
-  year      = {2025}
-}
+_CITATION = PQPP_BIBTEX + """
 @article{2020SciPy-NMeth,
   author  = {Virtanen, Pauli and Gommers, Ralf and Oliphant, Travis E. and others},
   title   = {{SciPy} 1.0: Fundamental Algorithms for Scientific Computing in Python},

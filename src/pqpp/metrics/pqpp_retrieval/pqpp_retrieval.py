@@ -6,6 +6,7 @@ import datasets
 import evaluate
 import numpy as np
 
+from pqpp.citation import PQPP_BIBTEX
 from pqpp.stats import ranking
 
 _DESCRIPTION = """\
@@ -52,14 +53,7 @@ Examples:
     0.3333
 """
 
-_CITATION = """\
-@inproceedings{Poesina-CVPR-2025,
-  title     = {{PQPP}: A Joint Benchmark for Text-to-Image Prompt and Query Performance Prediction},
-  author    = {Poesina, Eduard and Costache, Adriana Valentina and Chifu, Adrian-Gabriel and Mothe, Josiane
-               and Ionescu, Radu Tudor},
-  booktitle = {Proceedings of CVPR},
-  year      = {2025}
-}
+_CITATION = PQPP_BIBTEX + """
 @inproceedings{MacAvaney-ECIR-2022,
   title     = {Streamlining Evaluation with ir-measures},
   author    = {MacAvaney, Sean and Macdonald, Craig and Ounis, Iadh},
