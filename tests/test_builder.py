@@ -210,3 +210,20 @@ def test_env_folder_without_the_release(tmp_path: Path, monkeypatch: pytest.Monk
     builder = Pqpp(config_name="default", version="1.1.0", cache_dir=str(tmp_path / "c"))
     with pytest.raises(FileNotFoundError, match=r"\$PQPP_DATA_DIR is .* but '.*/v1\.1' does not exist"):
         builder.download_and_prepare()
+
+
+def test_version_from_the_environment(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choosing a version without data_dir (files from $PQPP_DATA_DIR) keeps the config's name, and the two
+    versions are cached apart."""
+    monkeypatch.setenv("PQPP_DATA_DIR", str(data_root))
+    sizes = {}
+    for version in ("1.0.0", "1.1.0"):
+        builder = Pqpp(config_name="generation", version=version, cache_dir=str(tmp_path))
+        builder.download_and_prepare()
+        assert builder.config.name == "generation"
+        assert str(builder.config.version) == version
+        sizes[version] = builder.as_dataset(split="test").num_rows
+    assert sizes == {"1.0.0": 2000, "1.1.0": 2080}
+    assert str(Pqpp(config_name="generation").config.version) == "1.1.0"  # the registered config is untouched

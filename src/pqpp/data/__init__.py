@@ -4,4 +4,14 @@ from pqpp.data.builder import Pqpp, PqppConfig
 from pqpp.data.registry import DEFAULT_VERSION, RELEASES, SPLITS, get_release
 from pqpp.data.schema import CONFIGS, TARGETS, features_for
 
-__all__ = ["CONFIGS", "DEFAULT_VERSION", "RELEASES", "SPLITS", "TARGETS", "Pqpp", "PqppConfig", "features_for", "get_release"]
+__all__ = [
+    "CONFIGS",
+    "DEFAULT_VERSION",
+    "RELEASES",
+    "SPLITS",
+    "TARGETS",
+    "Pqpp",
+    "PqppConfig",
+    "features_for",
+    "get_release",
+]

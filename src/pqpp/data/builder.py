@@ -13,8 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import inspect
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import datasets
 
@@ -33,6 +37,14 @@ _DESCRIPTION = (
     "PQPP: prompts (MS COCO captions and DrawBench prompts) with human judgments of how well SDXL and GLIDE "
     "draw them and how well CLIP and BLIP-2 retrieve COCO images for them."
 )
+
+
+@cache
+def _code_hash() -> str:
+    from pqpp.data import images, registry, schema, upstream
+
+    source = "".join(inspect.getsource(module) for module in (registry, schema, upstream, images))
+    return hashlib.sha256((source + inspect.getsource(Pqpp)).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -57,15 +69,37 @@ class Pqpp(datasets.GeneratorBasedBuilder):
 
     VERSION = datasets.Version(DEFAULT_VERSION)
     BUILDER_CONFIG_CLASS = PqppConfig
-    BUILDER_CONFIGS = [PqppConfig(name=name, version=DEFAULT_VERSION, description=text) for name, text in CONFIGS.items()]
+    BUILDER_CONFIGS: ClassVar[list[PqppConfig]] = [
+        PqppConfig(name=name, version=DEFAULT_VERSION, description=text) for name, text in CONFIGS.items()
+    ]
     DEFAULT_CONFIG_NAME = "default"
 
-    def __init__(self, *args: Any, dataset_name: str = "pqpp", **kwargs: Any) -> None:
-        # Validate the version before any work, and store it as a datasets.Version (the config kwargs
-        # are set on the config with setattr, which skips BuilderConfig's own conversion).
+    def __init__(
+        self, *args: Any, dataset_name: str = "pqpp", hash: str | None = None, **kwargs: Any
+    ) -> None:
+        # Validate the version before any work.
         if kwargs.get("version") is not None:
             kwargs["version"] = datasets.Version(get_release(str(kwargs["version"])).version)
-        super().__init__(*args, dataset_name=dataset_name, **kwargs)
+        # The cache is keyed by the code that makes the rows, so a changed reader never serves stale rows.
+        super().__init__(*args, dataset_name=dataset_name, hash=hash or _code_hash(), **kwargs)
+
+    def _create_builder_config(
+        self,
+        config_name: str | None = None,
+        custom_features: Any = None,
+        config_id: str | None = None,
+        **config_kwargs: Any,
+    ) -> tuple[datasets.BuilderConfig, str]:
+        # The version is not part of a config's identity (the cache path holds it), so choosing one must not
+        # make datasets treat the config as a custom one with a clashing name.
+        version = config_kwargs.pop("version", None)
+        config, config_id = super()._create_builder_config(
+            config_name, custom_features, config_id, **config_kwargs
+        )
+        if version is not None and str(version) != str(config.version):
+            config = copy.deepcopy(config)
+            config.version = version
+        return config, config_id
 
     @property
     def manual_download_instructions(self) -> str | None:

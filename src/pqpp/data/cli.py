@@ -36,7 +36,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Build every config of one PQPP version into a folder that load_dataset() reads offline.",
     )
     build.add_argument(
-        "--version", default=DEFAULT_VERSION, choices=sorted(RELEASES), help="PQPP version (default: %(default)s)"
+        "--version",
+        default=DEFAULT_VERSION,
+        choices=sorted(RELEASES),
+        help="PQPP version (default: %(default)s)",
     )
     build.add_argument(
         "--data_dir",
@@ -44,7 +47,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "default: $PQPP_DATA_DIR/<version folder>, else download the pinned upstream files",
     )
     build.add_argument(
-        "--images_dir", help="the unpacked upstream image archive; when given, the `images` config is built too"
+        "--images_dir",
+        help="the unpacked upstream image archive; when given, the `images` config is built too",
     )
     build.add_argument(
         "--configs",
@@ -71,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     if args.command == "build":
         output = build_folder(
-            args.output, version=args.version, data_dir=args.data_dir, images_dir=args.images_dir, configs=args.configs
+            args.output,
+            version=args.version,
+            data_dir=args.data_dir,
+            images_dir=args.images_dir,
+            configs=args.configs,
         )
         print(f"built {output}")
     else:

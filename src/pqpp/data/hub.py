@@ -35,6 +35,7 @@ from pqpp.data.images import ImageArchive
 from pqpp.data.registry import SPLITS, get_release
 from pqpp.data.schema import features_for
 from pqpp.data.sources import local_root
+from pqpp.hubutils import check_push
 
 __all__ = ["BUILD_INFO", "DEFAULT_CONFIGS", "build_folder", "push_folder", "render_card"]
 
@@ -55,7 +56,9 @@ def render_card(info: dict[str, Any], repo_id: str = "pqpp") -> str:
     meta["configs"] = [c for c in meta["configs"] if c["config_name"] in info["configs"]]
     meta["dataset_info"] = [info["configs"][c["config_name"]] for c in meta["configs"]]
     release = get_release(info["version"])
-    counts = {name: {s["name"]: s["num_examples"] for s in c["splits"]} for name, c in info["configs"].items()}
+    counts = {
+        name: {s["name"]: s["num_examples"] for s in c["splits"]} for name, c in info["configs"].items()
+    }
     first = counts[next(iter(counts))]
     sources = release.source_sizes
     table = ["| split | rows | MS COCO | DrawBench |", "|---|---:|---:|---:|"]
@@ -76,7 +79,9 @@ def render_card(info: dict[str, Any], repo_id: str = "pqpp") -> str:
 
 
 def _check_output(output: Path) -> None:
-    if output.exists() and (not output.is_dir() or (any(output.iterdir()) and not (output / BUILD_INFO).is_file())):
+    if output.exists() and (
+        not output.is_dir() or (any(output.iterdir()) and not (output / BUILD_INFO).is_file())
+    ):
         raise FileExistsError(
             f"{str(output)!r} exists and is not a pqpp build folder (no {BUILD_INFO}); refusing to replace it"
         )
@@ -85,7 +90,9 @@ def _check_output(output: Path) -> None:
 def _write_config(builder: Pqpp, staging: Path, work: Path) -> dict[str, Any]:
     """Prepare one config as Parquet and move its shards into ``staging/<config>/``."""
     prepared = work / builder.config.name
-    builder.download_and_prepare(output_dir=str(prepared), file_format="parquet", max_shard_size=MAX_SHARD_SIZE)
+    builder.download_and_prepare(
+        output_dir=str(prepared), file_format="parquet", max_shard_size=MAX_SHARD_SIZE
+    )
     target = staging / builder.config.name
     target.mkdir(parents=True)
     for path in prepared.glob("pqpp-*.parquet"):
@@ -172,10 +179,6 @@ def _swap_in(staging: Path, output: Path) -> None:
         shutil.rmtree(old)
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
 def push_folder(
     folder: str | os.PathLike = "pqpp",
     *,
@@ -197,23 +200,14 @@ def push_folder(
         FileNotFoundError: ``folder`` is not a pqpp build.
         RuntimeError: offline mode, or no token.
     """
-    from huggingface_hub import HfApi, get_token
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    from huggingface_hub import HfApi
 
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError as error:
-        raise ValueError(f"invalid Hub repo id {repo_id!r}: {error}") from None
-    if "/" not in repo_id:
-        raise ValueError(f"invalid Hub repo id {repo_id!r}: expected 'ORG/NAME'")
+    token = check_push(repo_id, token)
     folder = Path(folder)
     if not (folder / BUILD_INFO).is_file():
-        raise FileNotFoundError(f"{str(folder)!r} is not a pqpp build folder; run `python pqpp_dataset.py build` first")
-    if _offline():
-        raise RuntimeError("HF_HUB_OFFLINE is set: pushing to the Hub needs the network; unset it to push")
-    token = token or get_token()
-    if not token:
-        raise RuntimeError("no Hugging Face token: run `hf auth login` or set HF_TOKEN, then push again")
+        raise FileNotFoundError(
+            f"{str(folder)!r} is not a pqpp build folder; run `python pqpp_dataset.py build` first"
+        )
 
     info = json.loads((folder / BUILD_INFO).read_text(encoding="utf-8"))
     (folder / "README.md").write_text(render_card(info, repo_id=repo_id), encoding="utf-8")
@@ -228,4 +222,3 @@ def push_folder(
     api.create_tag(repo_id, tag=f"v{info['version']}", repo_type="dataset", exist_ok=True)
     logger.info("pushed %s to %s (tag v%s)", folder, repo_id, info["version"])
     return str(url)
-

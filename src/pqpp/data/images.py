@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["IMAGES_DIR_ENV", "SDXL_FILES", "GLIDE_FILES", "COCO_FILE", "ImageArchive"]
+__all__ = ["COCO_FILE", "GLIDE_FILES", "IMAGES_DIR_ENV", "SDXL_FILES", "ImageArchive"]
 
 IMAGES_DIR_ENV = "PQPP_IMAGES_DIR"
 SDXL_FILES = ("image_4.png", "image_5.png")
@@ -46,7 +46,9 @@ class ImageArchive:
         if (root / "images").is_dir():
             root = root / "images"
         if not root.is_dir():
-            raise FileNotFoundError(f"image folder {str(root)!r} does not exist.\n{MANUAL_DOWNLOAD_INSTRUCTIONS}")
+            raise FileNotFoundError(
+                f"image folder {str(root)!r} does not exist.\n{MANUAL_DOWNLOAD_INSTRUCTIONS}"
+            )
         self.root = root
 
     @classmethod

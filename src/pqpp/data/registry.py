@@ -100,7 +100,9 @@ class Release:
 
     def __post_init__(self) -> None:
         if set(self.split_sizes) != set(SPLITS):
-            raise ValueError(f"release {self.version}: split_sizes must name {SPLITS}, got {set(self.split_sizes)}")
+            raise ValueError(
+                f"release {self.version}: split_sizes must name {SPLITS}, got {set(self.split_sizes)}"
+            )
         for split, sizes in self.source_sizes.items():
             if sum(sizes.values()) != self.split_sizes[split]:
                 raise ValueError(f"release {self.version}: source sizes of {split} do not add up")

@@ -79,7 +79,9 @@ def read_qrels(path: Path, records: int) -> dict[int, list[int]]:
     raw = safe_load_file(path)
     if not isinstance(raw, dict) or len(raw) != records:
         size = len(raw) if isinstance(raw, dict) else None
-        raise UpstreamFormatError(f"{path}: expected a dict of {records} entries, got {type(raw).__name__} {size}")
+        raise UpstreamFormatError(
+            f"{path}: expected a dict of {records} entries, got {type(raw).__name__} {size}"
+        )
     qrels: dict[int, list[int]] = {}
     for key, ids in raw.items():
         if type(key) is not int or type(ids) is not list or not set(map(type, ids)) <= {int}:
@@ -138,7 +140,17 @@ def _read_v1_0(release: Release, paths: Mapping[str, Path]) -> dict[str, list[Ro
     table = _read_csv(
         paths["dataset"],
         release.files["dataset"].records,
-        ("id", "image_id", "best_caption", "glide_score", "sdxl_score", "clip_pk", "clip_rr", "blip2_pk", "blip2_rr"),
+        (
+            "id",
+            "image_id",
+            "best_caption",
+            "glide_score",
+            "sdxl_score",
+            "clip_pk",
+            "clip_rr",
+            "blip2_pk",
+            "blip2_rr",
+        ),
     )
     qrels = read_qrels(paths["qrels"], release.files["qrels"].records)
     rows = [
@@ -165,14 +177,16 @@ def _read_v1_0(release: Release, paths: Mapping[str, Path]) -> dict[str, list[Ro
 def _drawbench_category(fields: list[str], index: int) -> str:
     # The category belongs in the third column, but one upstream row swaps it with the parsed prompt and
     # one row lacks the parsed prompt, so its category sits in the second column.
-    for raw in (fields[2:3] + fields[1:2]):
+    for raw in fields[2:3] + fields[1:2]:
         name = _CATEGORY_ALIASES.get(raw.strip(), raw.strip())
         if name in DRAWBENCH_CATEGORIES:
             return name
     raise UpstreamFormatError(f"drawbench_annotation.csv row {index}: no DrawBench category in {fields[1:3]}")
 
 
-def _read_drawbench(release: Release, paths: Mapping[str, Path]) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+def _read_drawbench(
+    release: Release, paths: Mapping[str, Path]
+) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
     """DrawBench index → (prompt, category), and index → split."""
     path = paths["drawbench_annotation"]
     with path.open(newline="", encoding="utf-8") as handle:
@@ -180,14 +194,16 @@ def _read_drawbench(release: Release, paths: Mapping[str, Path]) -> tuple[dict[i
     if len(rows) != release.files["drawbench_annotation"].records:
         raise UpstreamFormatError(f"{path}: expected {release.files['drawbench_annotation'].records} rows")
     annotation = {i: (fields[0], _drawbench_category(fields, i)) for i, fields in enumerate(rows)}
-    split_rows = _read_csv(paths["drawbench_split"], release.files["drawbench_split"].records, ("index", "split"))
+    split_rows = _read_csv(
+        paths["drawbench_split"], release.files["drawbench_split"].records, ("index", "split")
+    )
     splits = {int(r["index"]): _SPLIT_NAMES[r["split"]] for r in split_rows}
     if set(splits) != set(annotation):
         raise UpstreamFormatError(f"{paths['drawbench_split']}: indices differ from drawbench_annotation.csv")
     return annotation, splits
 
 
-class _V1_1Split:
+class _ReleaseV11Split:
     """The four per-model files of one v1.1 split, read side by side."""
 
     GENERATION = ("glide", "sdxl")
@@ -235,7 +251,9 @@ class _V1_1Split:
         t = self.tables
         out = []
         for i in range(len(t["glide"])):
-            prompt = self.agreed(i, {"glide": "caption", "sdxl": "caption", "clip": "prompt", "blip2": "prompt"})
+            prompt = self.agreed(
+                i, {"glide": "caption", "sdxl": "caption", "clip": "prompt", "blip2": "prompt"}
+            )
             source = self.agreed(i, dict.fromkeys(t, "source"))
             key = int(self.agreed(i, dict.fromkeys(self.GENERATION, "caption_id")))
             caption_id = int(self.agreed(i, dict.fromkeys(self.RETRIEVAL, "caption_id")))
@@ -247,9 +265,13 @@ class _V1_1Split:
             elif source == "drawbench":
                 index = self.v1_0_index(i, caption_id)
                 if not key == caption_id == index:
-                    raise self.fail(i, f"DrawBench index differs: generation {key}, retrieval {caption_id}/{index}")
+                    raise self.fail(
+                        i, f"DrawBench index differs: generation {key}, retrieval {caption_id}/{index}"
+                    )
                 if annotation[index][0] != prompt or drawbench_splits[index] != self.split:
-                    raise self.fail(i, f"DrawBench prompt {index} differs from drawbench_annotation/split files")
+                    raise self.fail(
+                        i, f"DrawBench prompt {index} differs from drawbench_annotation/split files"
+                    )
                 ids = {"prompt_id": f"drawbench-{index}", "category": annotation[index][1]}
                 ids |= {"coco_image_id": None, "coco_caption_id": None}
                 relevant = []  # DrawBench prompts have no published relevance judgments.
@@ -275,7 +297,10 @@ class _V1_1Split:
 def _read_v1_1(release: Release, paths: Mapping[str, Path]) -> dict[str, list[Row]]:
     qrels = read_qrels(paths["qrels"], release.files["qrels"].records)
     annotation, drawbench_splits = _read_drawbench(release, paths)
-    return {split: _V1_1Split(release, paths, split).rows(qrels, annotation, drawbench_splits) for split in SPLITS}
+    return {
+        split: _ReleaseV11Split(release, paths, split).rows(qrels, annotation, drawbench_splits)
+        for split in SPLITS
+    }
 
 
 _READERS = {"v1.0": _read_v1_0, "v1.1": _read_v1_1}

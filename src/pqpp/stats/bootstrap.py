@@ -157,7 +157,11 @@ def bootstrap_ci(
 
     return {
         name: interval(
-            float(theta_hat[name][0]), theta_b[name], confidence_level, method, functools.partial(leave_one_out, name)
+            float(theta_hat[name][0]),
+            theta_b[name],
+            confidence_level,
+            method,
+            functools.partial(leave_one_out, name),
         )
         for name in statistics
     }

@@ -70,7 +70,9 @@ def paired_bootstrap(
     a, y = as_pair(predictions_a, references)
     b = as_vector(predictions_b, "predictions_b")
     if b.shape != y.shape:
-        raise ValueError(f"predictions_b has {b.size} values but references has {y.size}; they must be paired")
+        raise ValueError(
+            f"predictions_b has {b.size} values but references has {y.size}; they must be paired"
+        )
     ra, rb = ResampledCorrelations(a, y, [statistic]), ResampledCorrelations(b, y, [statistic])
 
     def difference(weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -142,7 +144,9 @@ def significance_groups(
     if test not in ("bootstrap", "williams"):
         raise ValueError(f"unknown test {test!r}; valid: ('bootstrap', 'williams')")
     if test == "williams" and statistic != "pearson":
-        raise ValueError("Williams' test compares Pearson correlations; use test='bootstrap' for other statistics")
+        raise ValueError(
+            "Williams' test compares Pearson correlations; use test='bootstrap' for other statistics"
+        )
     values = {name: correlation(p, references, statistic)[0] for name, p in predictions.items()}
     remaining = sorted(values, key=lambda name: -np.nan_to_num(values[name], nan=-np.inf))
     groups: dict[str, int] = {}
@@ -157,7 +161,12 @@ def significance_groups(
                 p = williams_test_data(predictions[best], predictions[name], references)[1]
             else:
                 p = paired_bootstrap(
-                    predictions[best], predictions[name], references, statistic, n_resamples=n_resamples, seed=seed
+                    predictions[best],
+                    predictions[name],
+                    references,
+                    statistic,
+                    n_resamples=n_resamples,
+                    seed=seed,
                 ).pvalue
             if p >= alpha:
                 groups[name] = group

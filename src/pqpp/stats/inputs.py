@@ -71,10 +71,16 @@ def is_degenerate(*vectors: np.ndarray, what: str = "correlation") -> bool:
     """Warn and return True when a correlation of ``vectors`` is undefined."""
     n = vectors[0].size
     if n < 3:
-        warnings.warn(f"{what} needs at least 3 items, got {n}: returning NaN", DegenerateInputWarning, stacklevel=3)
+        warnings.warn(
+            f"{what} needs at least 3 items, got {n}: returning NaN", DegenerateInputWarning, stacklevel=3
+        )
         return True
     for vector in vectors:
         if np.all(vector == vector[0]):
-            warnings.warn(f"{what} of a constant vector is undefined: returning NaN", DegenerateInputWarning, stacklevel=3)
+            warnings.warn(
+                f"{what} of a constant vector is undefined: returning NaN",
+                DegenerateInputWarning,
+                stacklevel=3,
+            )
             return True
     return False

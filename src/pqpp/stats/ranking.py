@@ -78,7 +78,9 @@ def average_precision(ranked: Sequence[Any], relevant: Collection[Any]) -> float
     return total / len(relevant)
 
 
-def _scores_and_relevance(scores: Any, relevant: Sequence[Sequence[int]]) -> tuple[np.ndarray, list[np.ndarray]]:
+def _scores_and_relevance(
+    scores: Any, relevant: Sequence[Sequence[int]]
+) -> tuple[np.ndarray, list[np.ndarray]]:
     scores = np.asarray(scores)
     if scores.ndim == 1:
         scores = scores[None, :]

@@ -78,7 +78,12 @@ def correlation_report(
     """
     for name in statistics:
         check_options(name, alternative)
-    ci_options = {"method": ci_method, "confidence_level": confidence_level, "n_resamples": n_resamples, "seed": seed}
+    ci_options = {
+        "method": ci_method,
+        "confidence_level": confidence_level,
+        "n_resamples": n_resamples,
+        "seed": seed,
+    }
     if ci:
         check_ci_options(ci_method, confidence_level, n_resamples)
     x, y = as_pair(predictions, references)

@@ -90,7 +90,9 @@ class ResampledCorrelations:
         self.x_ties, self.y_ties = _Ties(x), _Ties(y)
         self.sign = None
         if "kendall_tau" in self.statistics:
-            self.sign = (np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])).astype(np.float32)
+            self.sign = (np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])).astype(
+                np.float32
+            )
 
     def __call__(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """Each statistic for each row of ``weights`` (shape ``(resamples, n)``)."""
@@ -102,7 +104,9 @@ class ResampledCorrelations:
         if "kendall_tau" in self.statistics or "spearman" in self.statistics:
             tx, ty = self.x_ties.totals(weights), self.y_ties.totals(weights)
         if "kendall_tau" in self.statistics:
-            concordance = 0.5 * np.einsum("ij,ij->i", (weights.astype(np.float32) @ self.sign).astype(np.float64), weights)
+            concordance = 0.5 * np.einsum(
+                "ij,ij->i", (weights.astype(np.float32) @ self.sign).astype(np.float64), weights
+            )
             pairs = total * (total - 1) / 2
             untied_x = pairs - (tx * (tx - 1) / 2).sum(axis=1)
             untied_y = pairs - (ty * (ty - 1) / 2).sum(axis=1)

@@ -64,7 +64,9 @@ Examples:
     3
 """
 
-_CITATION = PQPP_BIBTEX + """
+_CITATION = (
+    PQPP_BIBTEX
+    + """
 @article{2020SciPy-NMeth,
   author  = {Virtanen, Pauli and Gommers, Ralf and Oliphant, Travis E. and others},
   title   = {{SciPy} 1.0: Fundamental Algorithms for Scientific Computing in Python},
@@ -80,6 +82,7 @@ _CITATION = PQPP_BIBTEX + """
   year      = {2021}
 }
 """
+)
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)

@@ -53,7 +53,9 @@ Examples:
     0.3333
 """
 
-_CITATION = PQPP_BIBTEX + """
+_CITATION = (
+    PQPP_BIBTEX
+    + """
 @inproceedings{MacAvaney-ECIR-2022,
   title     = {Streamlining Evaluation with ir-measures},
   author    = {MacAvaney, Sean and Macdonald, Craig and Ounis, Iadh},
@@ -61,13 +63,20 @@ _CITATION = PQPP_BIBTEX + """
   year      = {2022}
 }
 """
+)
 
 _FEATURES = {
     "ranked": datasets.Features(
-        {"predictions": datasets.Sequence(datasets.Value("int64")), "references": datasets.Sequence(datasets.Value("int64"))}
+        {
+            "predictions": datasets.Sequence(datasets.Value("int64")),
+            "references": datasets.Sequence(datasets.Value("int64")),
+        }
     ),
     "scores": datasets.Features(
-        {"predictions": datasets.Sequence(datasets.Value("float32")), "references": datasets.Sequence(datasets.Value("int64"))}
+        {
+            "predictions": datasets.Sequence(datasets.Value("float32")),
+            "references": datasets.Sequence(datasets.Value("int64")),
+        }
     ),
 }
 
@@ -90,7 +99,9 @@ class PqppRetrieval(evaluate.Metric):
         judged = [i for i, relevant in enumerate(references) if len(relevant) > 0]
         skipped = len(references) - len(judged)
         if skipped:
-            warnings.warn(f"{skipped} query(ies) without relevance judgments skipped", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{skipped} query(ies) without relevance judgments skipped", UserWarning, stacklevel=2
+            )
         if not judged:
             raise ValueError("no query has relevance judgments: nothing to score")
         if self.config_name == "scores":

@@ -1,0 +1,77 @@
+"""The ``pqpp`` command.
+
+pqpp predict --model runs/minilm --input prompts.txt --output scores.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _read_prompts(path: Path) -> tuple[list[str], list[str]]:
+    """Prompt ids and prompts from a ``.txt`` (one prompt per line) or a ``.csv`` with a ``prompt`` column."""
+    if not path.is_file():
+        raise FileNotFoundError(f"input file {str(path)!r} does not exist")
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "prompt" not in rows[0]:
+            raise ValueError(f"{path}: a CSV input needs a 'prompt' column (and optionally 'prompt_id')")
+        return [row.get("prompt_id") or str(i) for i, row in enumerate(rows)], [row["prompt"] for row in rows]
+    prompts = [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines()]
+    prompts = [p for p in prompts if p.strip()]
+    return [str(i) for i in range(len(prompts))], prompts
+
+
+def predict_command(args: argparse.Namespace) -> None:
+    from pqpp.predictors import TextPredictor
+
+    ids, prompts = _read_prompts(Path(args.input))
+    if not prompts:
+        raise ValueError(f"{args.input}: no prompts")
+    predictor = TextPredictor.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)
+    scores = predictor.predict(prompts)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["prompt_id", "prompt", *predictor.targets])
+        for i, (prompt_id, prompt) in enumerate(zip(ids, prompts, strict=True)):
+            writer.writerow([prompt_id, prompt, *(repr(float(scores[t][i])) for t in predictor.targets)])
+    tmp.replace(output)
+    print(f"wrote {len(prompts)} predictions ({', '.join(predictor.targets)}) to {output}")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="pqpp", description="PQPP: prompt and query performance prediction."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser(
+        "predict",
+        help="score prompts with a trained predictor and write a CSV",
+        description="Score prompts with a predictor trained by trainers/train_bert.py (a folder or a Hub id). "
+        "Writes prompt_id, prompt and one column per target, on the targets' original scales.",
+    )
+    predict.add_argument("--model", required=True, help="trained predictor: output folder or Hub model id")
+    predict.add_argument(
+        "--input", required=True, help=".txt (one prompt per line) or .csv with a 'prompt' column"
+    )
+    predict.add_argument("--output", required=True, help="CSV to write")
+    predict.add_argument("--batch_size", type=int, default=64)
+    predict.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
+    predict.set_defaults(func=predict_command)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    args = parse_args(argv)
+    args.func(args)

@@ -1,0 +1,1 @@
+"""Training PQPP performance predictors (needs the ``train`` extra: torch, transformers, accelerate)."""
