@@ -19,6 +19,7 @@ import logging
 import math
 import re
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -297,7 +298,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     model, optimizer, train_dataloader, scheduler, *eval_dataloaders = accelerator.prepare(
         model, optimizer, train_dataloader, scheduler, *eval_dataloaders
     )
+    # With several processes each sees a share of the batches: recount the steps (the scheduler above was
+    # sized for the whole data and is stepped once per process by accelerate).
     steps_per_epoch = math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
+    if not args.max_train_steps:
+        max_train_steps = args.num_train_epochs * steps_per_epoch
     num_epochs = math.ceil(max_train_steps / steps_per_epoch)
     if args.report_to != "none":
         accelerator.init_trackers("pqpp_text", {k: v for k, v in vars(args).items() if k != "hub_token"})
@@ -314,11 +319,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         model.train()
         return accelerator.unwrap_model(model).denormalize(torch.cat(outputs)).cpu().numpy()
 
-    def scores(split: str, predictions: np.ndarray, **options: Any) -> dict[str, dict[str, Any]]:
-        return {
-            t: correlation_report(predictions[:, i], references[split][t], **options)
-            for i, t in enumerate(targets)
-        }
+    def scores(split: str, predictions: np.ndarray) -> dict[str, dict[str, Any]]:
+        return {t: correlation_report(predictions[:, i], references[split][t]) for i, t in enumerate(targets)}
 
     # ---- resume ----
     state = TrainerState()
@@ -339,8 +341,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             if (path / BEST_WEIGHTS).is_file():
                 best_weights = load_file(str(path / BEST_WEIGHTS))
 
+    excluded = 0.0  # seconds spent validating and checkpointing, not training
+
     def validate() -> None:
-        nonlocal best_weights
+        nonlocal best_weights, excluded
+        started = time.perf_counter()
         results = scores("validation", predict(eval_dataloaders[0]))
         metric = float(np.mean([r[args.selection_metric] for r in results.values()]))
         state.history.append(
@@ -358,8 +363,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             best_weights = {
                 k: v.detach().cpu().clone() for k, v in accelerator.unwrap_model(model).state_dict().items()
             }
+        excluded += time.perf_counter() - started
 
     def checkpoint() -> None:
+        nonlocal excluded
+        started = time.perf_counter()
         path = output_dir / CHECKPOINTS_DIR / f"{CHECKPOINT_PREFIX}{state.completed_steps}"
         accelerator.save_state(str(path))
         if accelerator.is_main_process:
@@ -370,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 for old in _checkpoints(output_dir)[: -args.checkpoints_total_limit]:
                     shutil.rmtree(old)
         accelerator.wait_for_everyone()
+        excluded += time.perf_counter() - started
 
     # ---- train ----
     every = int(args.checkpointing_steps) if str(args.checkpointing_steps).isdigit() else None
@@ -378,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     loss_fn = torch.nn.MSELoss()
     model.train()
+    first_step, loop_started = state.completed_steps, time.perf_counter()
     for epoch in range(state.epoch, num_epochs):
         if state.completed_steps >= max_train_steps:
             break
@@ -417,6 +427,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         if args.checkpointing_steps == "epoch":
             checkpoint()
     progress.close()
+    train_runtime = time.perf_counter() - loop_started - excluded
+    samples = (state.completed_steps - first_step) * args.per_device_train_batch_size
+    samples *= args.gradient_accumulation_steps * accelerator.num_processes
     if args.eval_steps and state.completed_steps % args.eval_steps:
         validate()  # the final weights are candidates too
 
@@ -436,6 +449,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "best_step": state.best_step,
         f"best_validation_mean_{args.selection_metric}": state.best_metric,
         "completed_steps": state.completed_steps,
+        "train_runtime": train_runtime,
+        "train_samples_per_second": samples / train_runtime if train_runtime > 0 else float("nan"),
         **results,
     }
     accelerator.end_training()
