@@ -286,7 +286,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         dropout=args.dropout,
         normalization=norm,
     )
-    optimizer = torch.optim.AdamW(_param_groups(model, args), lr=args.learning_rate)
+    # The fused AdamW kernel (CPU and CUDA) is several times faster than the default per-step update.
+    optimizer = torch.optim.AdamW(_param_groups(model, args), lr=args.learning_rate, fused=True)
     steps_per_epoch = math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
     max_train_steps = args.max_train_steps or args.num_train_epochs * steps_per_epoch
     scheduler = get_scheduler(
