@@ -18,6 +18,7 @@ for _name, _value in {
     "HF_HOME": str(_CACHE),
     "HF_DATASETS_CACHE": str(_CACHE / "datasets"),
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "PQPP_CACHE": str(_CACHE / "pqpp"),
 }.items():
     os.environ[_name] = _value
 
