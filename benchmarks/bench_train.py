@@ -35,8 +35,9 @@ def run_trainer(args: argparse.Namespace, output: Path) -> float:
     import torch
     from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
 
+    from pqpp.data import load_pqpp
     from pqpp.train import text
-    from pqpp.train.data import load_pqpp, tokenize_splits, training_normalization
+    from pqpp.train.data import tokenize_splits, training_normalization
     from pqpp.train.model import TextRegressor
     from pqpp.train.targets import resolve_targets
 

@@ -163,7 +163,7 @@ def test_predictor_round_trip(finished, tmp_path: Path) -> None:
 
 
 def _validation_prompts(out: Path, count: int) -> list[str]:
-    from pqpp.train.data import load_pqpp
+    from pqpp.data import load_pqpp
 
     args = json.loads((out / "args.json").read_text())
     return load_pqpp(args["dataset_version"], args["data_dir"])["validation"]["prompt"][:count]

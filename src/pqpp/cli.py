@@ -49,6 +49,25 @@ def predict_command(args: argparse.Namespace) -> None:
     print(f"wrote {len(prompts)} predictions ({', '.join(predictor.targets)}) to {output}")
 
 
+def benchmark_command(args: argparse.Namespace) -> None:
+    from pqpp.benchmark import run_benchmark
+
+    board = run_benchmark(
+        args.predictions,
+        output_dir=args.output_dir,
+        version=args.dataset_version,
+        data_dir=args.data_dir,
+        split=args.split,
+        features=not args.no_features,
+        figures=not args.no_figures,
+        n_resamples=args.n_resamples,
+        seed=args.seed,
+    )
+    print(
+        f"scored {len(board['targets'])} target(s) on {board['n']} prompts; wrote {args.output_dir}/leaderboard.md"
+    )
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="pqpp", description="PQPP: prompt and query performance prediction."
@@ -68,6 +87,30 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     predict.add_argument("--batch_size", type=int, default=64)
     predict.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
     predict.set_defaults(func=predict_command)
+
+    from pqpp.data.registry import DEFAULT_VERSION, RELEASES, SPLITS
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="score predictions and the linguistic baselines, write leaderboard.md/json and figures",
+        description="Score predictions (trainer output folders, or CSV/Parquet files with prompt_id and target "
+        "columns) and the paper's linguistic baselines on a split: Pearson/Kendall with p-values, 95%% BCa "
+        "intervals, sMARE, per-source results, significance groups, and the paper's reported numbers.",
+    )
+    bench.add_argument(
+        "predictions", nargs="*", help="NAME=PATH or PATH (a run folder or a .csv/.parquet file)"
+    )
+    bench.add_argument("--output_dir", default="leaderboard")
+    bench.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
+    bench.add_argument("--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR)")
+    bench.add_argument("--split", default="test", choices=SPLITS)
+    bench.add_argument("--no_features", action="store_true", help="leave out the linguistic baselines")
+    bench.add_argument("--no_figures", action="store_true", help="do not draw figures")
+    bench.add_argument(
+        "--n_resamples", type=int, default=2000, help="bootstrap resamples (intervals and groups)"
+    )
+    bench.add_argument("--seed", type=int, default=0)
+    bench.set_defaults(func=benchmark_command)
     return parser.parse_args(argv)
 
 

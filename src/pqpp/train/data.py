@@ -7,19 +7,9 @@ from typing import Any
 import datasets
 import numpy as np
 
-from pqpp.data import Pqpp
 from pqpp.train.targets import normalization
 
-__all__ = ["load_pqpp", "tokenize_splits"]
-
-
-def load_pqpp(
-    version: str | None, data_dir: str | None, cache_dir: str | None = None
-) -> datasets.DatasetDict:
-    """The ``default`` config of PQPP ``version`` (every split), through the builder."""
-    builder = Pqpp(config_name="default", version=version, data_dir=data_dir, cache_dir=cache_dir)
-    builder.download_and_prepare()
-    return builder.as_dataset()
+__all__ = ["tokenize_splits", "training_normalization"]
 
 
 def tokenize_splits(

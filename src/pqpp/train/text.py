@@ -226,9 +226,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from tqdm.auto import tqdm
     from transformers import AutoTokenizer, DataCollatorWithPadding, get_scheduler
 
+    from pqpp.data import load_pqpp
     from pqpp.stats import correlation_report
     from pqpp.train.card import model_card
-    from pqpp.train.data import load_pqpp, tokenize_splits, training_normalization
+    from pqpp.train.data import tokenize_splits, training_normalization
     from pqpp.train.model import TextRegressor
 
     output_dir = Path(args.output_dir)
