@@ -65,3 +65,22 @@ def upstream_rows(data_root: Path) -> dict[str, dict[str, list[dict]]]:
 
     releases = [get_release(version) for version in ("1.0.0", "1.1.0")]
     return {r.version: read_release(r, resolve_files(r, data_root / r.folder)) for r in releases}
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 16-wide BERT with random weights and the packaged MiniLM tokenizer: no download."""
+    pytest.importorskip("torch", reason="needs the train extra (torch)")
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from pqpp.train.text import default_model
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(default_model())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64,
+    )  # fmt: skip
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -141,3 +141,24 @@ def test_cli_rejects_bad_predictions_before_scoring(data_root: Path, tmp_path: P
         cli.main(["benchmark", str(path), "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0",
                   "--output_dir", str(tmp_path / "lb")])  # fmt: skip
     assert not (tmp_path / "lb").exists()
+
+
+def test_main_job_quick(
+    data_root: Path, tiny_bert: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pqpp benchmark --train --quick` end to end on v1.0 (a tiny BERT stands in for MiniLM to stay fast)."""
+    out = tmp_path / "job"
+    argv = ["benchmark", "--train", "--quick", "--model_name_or_path", str(tiny_bert), "--data_dir",
+            str(data_root / "v1.0"), "--dataset_version", "1.0.0", "--output_dir", str(out), "--no_figures"]  # fmt: skip
+    cli.main(argv)
+    assert "scored 9 target(s) on 2000 prompts" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["leaderboard.json", "leaderboard.md", "pqpp", "runs"]
+    board = json.loads((out / "leaderboard.json").read_text())
+    entries = board["targets"]["clip_rr"]["entries"]
+    assert "text_predictor" in {e["predictor"] for e in entries}
+    assert json.loads((out / "runs" / "text" / "all_results.json").read_text())["completed_steps"] == 30
+    assert (out / "pqpp" / "default" / "test-00000-of-00001.parquet").is_file()
+    # a second run reuses the finished predictor instead of training again
+    mtime = (out / "runs" / "text" / "model.safetensors").stat().st_mtime_ns
+    cli.main(argv)
+    assert (out / "runs" / "text" / "model.safetensors").stat().st_mtime_ns == mtime

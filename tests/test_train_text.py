@@ -19,22 +19,6 @@ from pqpp.train import text
 from pqpp.train.model import TextRegressor
 
 
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer, 16-wide BERT with random weights and the packaged MiniLM tokenizer: no download."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(text.default_model())
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=64,
-    )  # fmt: skip
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 def _run(tiny_bert: Path, data_root: Path, output: Path, *extra: str) -> dict:
     return text.main([
         "--model_name_or_path", str(tiny_bert), "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0",

@@ -1,6 +1,7 @@
 """The ``pqpp`` command.
 
 pqpp predict --model runs/minilm --input prompts.txt --output scores.csv
+pqpp benchmark --train --data_dir ../shared/pqpp-upstream/v1.1
 """
 
 from __future__ import annotations
@@ -51,20 +52,35 @@ def predict_command(args: argparse.Namespace) -> None:
 
 def benchmark_command(args: argparse.Namespace) -> None:
     from pqpp.benchmark import run_benchmark
+    from pqpp.benchmark.run import train_default_predictor
+    from pqpp.data.hub import build_folder
 
+    output = Path(args.output_dir)
+    predictions = list(args.predictions)
+    n_resamples = min(args.n_resamples, 200) if args.quick else args.n_resamples
+    if args.train:
+        build_folder(output / "pqpp", version=args.dataset_version, data_dir=args.data_dir)
+        run = train_default_predictor(
+            output / "runs" / "text",
+            version=args.dataset_version,
+            data_dir=args.data_dir,
+            quick=args.quick,
+            model_name_or_path=args.model_name_or_path,
+        )
+        predictions.insert(0, f"text_predictor={run}")
     board = run_benchmark(
-        args.predictions,
-        output_dir=args.output_dir,
+        predictions,
+        output_dir=output,
         version=args.dataset_version,
         data_dir=args.data_dir,
         split=args.split,
         features=not args.no_features,
         figures=not args.no_figures,
-        n_resamples=args.n_resamples,
+        n_resamples=n_resamples,
         seed=args.seed,
     )
     print(
-        f"scored {len(board['targets'])} target(s) on {board['n']} prompts; wrote {args.output_dir}/leaderboard.md"
+        f"scored {len(board['targets'])} target(s) on {board['n']} prompts; wrote {output / 'leaderboard.md'}"
     )
 
 
@@ -110,6 +126,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--n_resamples", type=int, default=2000, help="bootstrap resamples (intervals and groups)"
     )
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument(
+        "--train",
+        action="store_true",
+        help="the main job: build the dataset into OUTPUT_DIR/pqpp, train the default text predictor into "
+        "OUTPUT_DIR/runs/text (reused when finished, resumed when interrupted), then score it with the baselines",
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="with --train: a short smoke run (30 steps, 200 resamples)"
+    )
+    bench.add_argument(
+        "--model_name_or_path", help="with --train: the backbone (default: packaged all-MiniLM-L6-v2)"
+    )
     bench.set_defaults(func=benchmark_command)
     return parser.parse_args(argv)
 

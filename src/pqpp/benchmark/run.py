@@ -22,7 +22,9 @@ from pqpp.data.registry import get_release
 from pqpp.data.schema import TARGETS
 from pqpp.features import linguistic_features
 
-__all__ = ["run_benchmark"]
+__all__ = ["run_benchmark", "train_default_predictor"]
+
+QUICK_STEPS = 30
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,41 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def train_default_predictor(
+    run_dir: Path,
+    *,
+    version: str,
+    data_dir: str | None,
+    quick: bool = False,
+    model_name_or_path: str | None = None,
+    seed: int = 42,
+) -> Path:
+    """Train the default text predictor into ``run_dir`` (``trainers/train_bert.py`` with its defaults).
+
+    A finished run there is reused; an interrupted one resumes from its latest checkpoint. ``quick`` trains
+    for :data:`QUICK_STEPS` steps only (a smoke run, not a result).
+    """
+    from pqpp.train import text
+
+    if (run_dir / "config.json").is_file() and (run_dir / "all_results.json").is_file():
+        logger.info("reusing the finished run in %s", run_dir)
+        return run_dir
+    argv = ["--output_dir", str(run_dir), "--dataset_version", version, "--seed", str(seed)]
+    argv += [
+        "--checkpointing_steps",
+        "epoch",
+        "--checkpoints_total_limit",
+        "1",
+        "--resume_from_checkpoint",
+        "latest",
+    ]
+    argv += ["--data_dir", data_dir] if data_dir else []
+    argv += ["--model_name_or_path", model_name_or_path] if model_name_or_path else []
+    argv += ["--max_train_steps", str(QUICK_STEPS), "--eval_steps", str(QUICK_STEPS)] if quick else []
+    text.main(argv)
+    return run_dir
 
 
 def run_benchmark(

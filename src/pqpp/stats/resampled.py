@@ -96,14 +96,15 @@ class ResampledCorrelations:
 
     def __call__(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """Each statistic for each row of ``weights`` (shape ``(resamples, n)``)."""
+        wanted = self.statistics
         weights = np.asarray(weights, dtype=np.float64)
         total = weights.sum(axis=1)
         out = {}
-        if "pearson" in self.statistics:
+        if "pearson" in wanted:
             out["pearson"] = _pearson_rows(weights, self.xc, self.yc, total)
-        if "kendall_tau" in self.statistics or "spearman" in self.statistics:
+        if "kendall_tau" in wanted or "spearman" in wanted:
             tx, ty = self.x_ties.totals(weights), self.y_ties.totals(weights)
-        if "kendall_tau" in self.statistics:
+        if "kendall_tau" in wanted:
             concordance = 0.5 * np.einsum(
                 "ij,ij->i", (weights.astype(np.float32) @ self.sign).astype(np.float64), weights
             )
@@ -114,15 +115,62 @@ class ResampledCorrelations:
                 tau = concordance / np.sqrt(untied_x * untied_y)
             tau[~(untied_x * untied_y > 0)] = np.nan
             out["kendall_tau"] = np.clip(tau, -1.0, 1.0)
-        if "spearman" in self.statistics:
+        if "spearman" in wanted:
             out["spearman"] = _pearson_rows(weights, self.x_ties.ranks(tx), self.y_ties.ranks(ty), total)
-        return {name: out[name] for name in self.statistics}
+        return {name: out[name] for name in wanted}
 
-    def jackknife(self, batch: int = 512) -> dict[str, np.ndarray]:
-        """Leave-one-out values of each statistic (for BCa)."""
-        parts = []
-        for start in range(0, self.n, batch):
-            weights = np.ones((min(batch, self.n - start), self.n))
-            weights[np.arange(weights.shape[0]), start + np.arange(weights.shape[0])] = 0
-            parts.append(self(weights))
-        return {name: np.concatenate([p[name] for p in parts]) for name in self.statistics}
+    def _jackknife_spearman(self) -> np.ndarray:
+        n, m = self.n, self.n - 1
+        ranks, shifts = [], []
+        for ties in (self.x_ties, self.y_ties):
+            rank = ties.ranks(ties.totals(np.ones((1, n))))[0]
+            # shift[i, j]: how much item j's rank drops when item i is removed
+            shift = (rank[None, :] > rank[:, None]) + 0.5 * (rank[None, :] == rank[:, None])
+            np.fill_diagonal(shift, 0.0)
+            ranks.append(rank)
+            shifts.append(shift)
+        (rx, ry), (ax, ay) = ranks, shifts
+        total = m * (m + 1) / 2  # average ranks of m items always sum to this
+        sxx = (rx * rx).sum() - rx * rx - 2 * (ax @ rx) + (ax * ax).sum(1)
+        syy = (ry * ry).sum() - ry * ry - 2 * (ay @ ry) + (ay * ay).sum(1)
+        sxy = (rx * ry).sum() - rx * ry - ay @ rx - ax @ ry + (ax * ay).sum(1)
+        cov, var = sxy - total * total / m, (sxx - total * total / m) * (syy - total * total / m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.clip(np.where(var > 0, cov / np.sqrt(var), np.nan), -1.0, 1.0)
+
+    def jackknife(self) -> dict[str, np.ndarray]:
+        """Leave-one-out values of each statistic (for BCa).
+
+        Each is updated from the full sample rather than recomputed: removing item ``i`` removes its terms
+        from Pearson's sums, its row of Kendall's concordance matrix and one member of its tie groups, and
+        lowers every other item's average rank by 1 (items ranked above it) or 1/2 (items tied with it).
+        """
+        out: dict[str, np.ndarray] = {}
+        n = self.n
+        if "pearson" in self.statistics:
+            x, y = self.xc, self.yc
+            sx, sy, sxx, syy, sxy = (
+                x.sum() - x,
+                y.sum() - y,
+                (x * x).sum() - x * x,
+                (y * y).sum() - y * y,
+                (x * y).sum() - x * y,
+            )
+            m = n - 1
+            cov, var = sxy - sx * sy / m, (sxx - sx * sx / m) * (syy - sy * sy / m)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["pearson"] = np.clip(np.where(var > 0, cov / np.sqrt(var), np.nan), -1.0, 1.0)
+        if "kendall_tau" in self.statistics:
+            rows = self.sign.sum(axis=1, dtype=np.float64)
+            concordance = 0.5 * rows.sum() - rows
+            pairs = (n - 1) * (n - 2) / 2
+            untied = []
+            for ties in (self.x_ties, self.y_ties):
+                sizes = np.diff(np.r_[ties.starts, n]).astype(np.float64)
+                untied.append(pairs - ((sizes * (sizes - 1) / 2).sum() - (sizes[ties.group] - 1)))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tau = concordance / np.sqrt(untied[0] * untied[1])
+            out["kendall_tau"] = np.clip(np.where(untied[0] * untied[1] > 0, tau, np.nan), -1.0, 1.0)
+        if "spearman" in self.statistics:
+            out["spearman"] = self._jackknife_spearman()
+        return {name: out[name] for name in self.statistics}

@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             else Path(args.resume_from_checkpoint)
         )
         if path is None:
-            logger.warning("no checkpoint in %s: starting from scratch", output_dir / CHECKPOINTS_DIR)
+            logger.info("no checkpoint in %s: starting from scratch", output_dir / CHECKPOINTS_DIR)
         else:
             logger.info("resuming from %s", path)
             accelerator.load_state(str(path))
