@@ -162,3 +162,44 @@ def test_main_job_quick(
     mtime = (out / "runs" / "text" / "model.safetensors").stat().st_mtime_ns
     cli.main(argv)
     assert (out / "runs" / "text" / "model.safetensors").stat().st_mtime_ns == mtime
+
+
+def test_analyze_targets_and_transfer(data_root, upstream_rows, tiny_bert, tmp_path, capsys) -> None:
+    from pqpp.train import text
+
+    runs = []
+    for target in ("glide_score", "clip_rr"):
+        run = tmp_path / target
+        text.main(["--model_name_or_path", str(tiny_bert), "--data_dir", str(data_root / "v1.0"),
+                   "--dataset_version", "1.0.0", "--output_dir", str(run), "--targets", target,
+                   "--max_train_steps", "2", "--per_device_eval_batch_size", "512"])  # fmt: skip
+        runs.append(str(run))
+    out = tmp_path / "analysis"
+    cli.main(["analyze", *runs, "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0",
+              "--output_dir", str(out)])  # fmt: skip
+    assert "analysis.md" in capsys.readouterr().out
+    result = json.loads((out / "analysis.json").read_text())
+    assert list(result["targets"]) == ["train", "validation", "test", "all"]
+    rows = upstream_rows["1.0.0"]["test"]
+    glide, sdxl = [r["glide_score"] for r in rows], [r["sdxl_score"] for r in rows]
+    assert result["targets"]["test"]["pearson"]["glide_score"]["sdxl_score"] == pytest.approx(
+        stats.pearsonr(glide, sdxl)[0], abs=1e-12
+    )
+    assert result["targets"]["all"]["kendall_tau"]["clip_rr"]["clip_rr"] == pytest.approx(1.0)
+    transfer = result["transfer"]["pearson"]
+    assert list(transfer) == ["glide_score", "clip_rr"]
+    assert len(transfer["clip_rr"]) == 9
+    with (tmp_path / "clip_rr" / "predictions" / "test.csv").open() as handle:
+        predicted = [float(r["clip_rr"]) for r in csv.DictReader(handle)]
+    assert transfer["clip_rr"]["blip2_rr"] == pytest.approx(
+        stats.pearsonr(predicted, [r["blip2_rr"] for r in rows])[0], abs=1e-12
+    )
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "targets_kendall_tau.png", "targets_pearson.png", "transfer_kendall_tau.png", "transfer_pearson.png",
+    ]  # fmt: skip
+    mixed = _write_csv(
+        tmp_path / "mixed.csv", ["prompt_id", "clip_rr", "sdxl_score"], [["coco-737237", "1", "2"]]
+    )
+    with pytest.raises(ValueError, match="must predict one target"):
+        cli.main(["analyze", str(mixed),
+                  "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0", "--output_dir", str(out)])  # fmt: skip

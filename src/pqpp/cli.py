@@ -84,6 +84,16 @@ def benchmark_command(args: argparse.Namespace) -> None:
     )
 
 
+def analyze_command(args: argparse.Namespace) -> None:
+    from pqpp.benchmark.analysis import run_analysis
+
+    run_analysis(
+        args.runs, output_dir=args.output_dir, version=args.dataset_version, data_dir=args.data_dir,
+        figures=not args.no_figures,
+    )  # fmt: skip
+    print(f"wrote {Path(args.output_dir) / 'analysis.md'}")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="pqpp", description="PQPP: prompt and query performance prediction."
@@ -139,6 +149,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--model_name_or_path", help="with --train: the backbone (default: packaged all-MiniLM-L6-v2)"
     )
     bench.set_defaults(func=benchmark_command)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="correlations between the nine ground-truth targets, and cross-target transfer of predictors",
+        description="Pearson and Kendall between every pair of targets (per split and overall), and, given "
+        "single-target trainer runs, each run's test correlation with every target; tables and heatmaps.",
+    )
+    analyze.add_argument(
+        "runs", nargs="*", help="trainer output folders, each trained on one --targets column"
+    )
+    analyze.add_argument("--output_dir", default="analysis")
+    analyze.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
+    analyze.add_argument("--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR)")
+    analyze.add_argument("--no_figures", action="store_true")
+    analyze.set_defaults(func=analyze_command)
     return parser.parse_args(argv)
 
 
