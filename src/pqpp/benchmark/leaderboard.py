@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pqpp.data.schema import TARGETS
-from pqpp.stats import correlation_report, significance_groups
+from pqpp.stats import DegenerateInputWarning, correlation_report, significance_groups
 
 __all__ = ["build_leaderboard", "paper_results", "to_markdown"]
 
@@ -67,31 +68,42 @@ def build_leaderboard(
     mixed = len(set(sources)) > 1
     targets = [t for t in TARGETS if any(t in p for p in predictors.values())]
     board: dict[str, Any] = {"version": version, "split": split, "n": len(rows), "targets": {}}
-    for target in tqdm(targets, desc="scoring", disable=not progress):
-        truth = np.array([row[target] for row in rows], dtype=np.float64)
-        scored = {name: p[target] for name, p in predictors.items() if target in p}
-        entries = []
-        for name, values in scored.items():
-            report = correlation_report(
-                values, truth, groups=sources if mixed else None, ci=True, n_resamples=n_resamples, seed=seed
+    # Small or constant groups (a baseline that is 0 on every DrawBench prompt) have undefined correlations
+    # or intervals: they show as NaN in the tables, without a warning per cell.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateInputWarning)
+        for target in tqdm(targets, desc="scoring", disable=not progress):
+            truth = np.array([row[target] for row in rows], dtype=np.float64)
+            scored = {name: p[target] for name, p in predictors.items() if target in p}
+            entries = []
+            for name, values in scored.items():
+                report = correlation_report(
+                    values,
+                    truth,
+                    groups=sources if mixed else None,
+                    ci=True,
+                    n_resamples=n_resamples,
+                    seed=seed,
+                )
+                entries.append({"predictor": name, **report})
+            groups = (
+                significance_groups(scored, truth, n_resamples=n_resamples, seed=seed, alpha=alpha)
+                if len(scored) > 1
+                else dict.fromkeys(scored, 1)
             )
-            entries.append({"predictor": name, **report})
-        groups = (
-            significance_groups(scored, truth, n_resamples=n_resamples, seed=seed, alpha=alpha)
-            if len(scored) > 1
-            else dict.fromkeys(scored, 1)
-        )
-        for entry in entries:
-            entry["group"] = groups[entry["predictor"]]
-        entries.sort(key=lambda e: (e["group"], -np.nan_to_num(e["pearson"], nan=-np.inf)))
-        reported, table = paper_results(version, target)
-        board["targets"][target] = {
-            "entries": entries,
-            "paper": {
-                "table": table,
-                "reported": {name: {"pearson": v[0], "kendall_tau": v[1]} for name, v in reported.items()},
-            },
-        }
+            for entry in entries:
+                entry["group"] = groups[entry["predictor"]]
+            entries.sort(key=lambda e: (e["group"], -np.nan_to_num(e["pearson"], nan=-np.inf)))
+            reported, table = paper_results(version, target)
+            board["targets"][target] = {
+                "entries": entries,
+                "paper": {
+                    "table": table,
+                    "reported": {
+                        name: {"pearson": v[0], "kendall_tau": v[1]} for name, v in reported.items()
+                    },
+                },
+            }
     return board
 
 
