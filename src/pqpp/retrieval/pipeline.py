@@ -1,0 +1,207 @@
+"""``retrieval/retrieve.py``: recompute PQPP's retrieval ground truth for a retriever and an image pool.
+
+Encode the pool once (sharded, resumable, split across processes with ``accelerate launch``), encode the
+PQPP prompts, score every prompt against the whole pool, and write one row per prompt with the dataset's
+columns (``<prefix>_p10``, ``<prefix>_rr``) plus a TREC run file of the top images. Prompts without
+relevance judgments, or whose relevant images are all outside the pool, are skipped with a warning, never
+scored as zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pqpp.data.registry import DEFAULT_VERSION, RELEASES, SPLITS
+
+__all__ = ["main", "parse_args"]
+
+logger = logging.getLogger(__name__)
+
+
+def _default_cache() -> str:
+    base = (
+        os.environ.get("PQPP_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pqpp"
+    )
+    return str(Path(base) / "embeddings")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="retrieve.py",
+        description="Rank an image pool for every PQPP prompt with a text-to-image retriever and score the "
+        "rankings against PQPP's relevance judgments (P@k and RR, the dataset's retrieval columns).",
+        epilog="example: accelerate launch retrieval/retrieve.py --images_dir coco/train2017 --output_dir runs/clip",
+    )
+    parser.add_argument(
+        "--images_dir", required=True, help="the pool: images named by COCO id (000000123456.jpg)"
+    )
+    parser.add_argument("--output_dir", required=True)
+    parser.add_argument("--encoder", default="open_clip", help="registered encoder (pqpp.retrieval.encoders)")
+    parser.add_argument("--model_name", default="ViT-B-32", help="open_clip model name")
+    parser.add_argument(
+        "--pretrained", default="openai", help="open_clip pretrained tag or checkpoint; 'none' = random"
+    )
+    parser.add_argument(
+        "--model_config_dir", help="folder of extra open_clip model configs (JSON) to register"
+    )
+    parser.add_argument("--column_prefix", default="clip", help="output columns <prefix>_p10 and <prefix>_rr")
+    parser.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
+    parser.add_argument("--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR)")
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
+    parser.add_argument("--limit", type=int, help="score only the first N judged prompts of each split")
+    parser.add_argument("--k", type=int, default=10, help="precision cut-off")
+    parser.add_argument("--top_k", type=int, default=100, help="images per prompt in the run file")
+    parser.add_argument("--cache_dir", default=_default_cache(), help="where image embeddings are kept")
+    parser.add_argument("--shard_size", type=int, default=4096)
+    parser.add_argument("--batch_size", type=int, default=256)
+    parser.add_argument("--num_workers", type=int, default=4)
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--query_chunk", type=int, default=256, help="prompts scored at once")
+    parser.add_argument(
+        "--skip_bad_images", action="store_true", help="leave out unreadable images (reported)"
+    )
+    return parser.parse_args(argv)
+
+
+def _queries(
+    rows: list[dict], position: dict[int, int], limit: int | None
+) -> tuple[list[dict], list[list[int]], int, int]:
+    """Judged prompts with at least one relevant image in the pool, and their relevant pool positions."""
+    kept, relevant, unjudged, outside = [], [], 0, 0
+    for row in rows:
+        if not row["relevant_image_ids"]:
+            unjudged += 1
+            continue
+        inside = [position[i] for i in row["relevant_image_ids"] if i in position]
+        if not inside:
+            outside += 1
+            continue
+        kept.append(row)
+        relevant.append(inside)
+        if limit and len(kept) >= limit:
+            break
+    return kept, relevant, unjudged, outside
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    from accelerate import PartialState
+
+    from pqpp.data import load_pqpp
+    from pqpp.retrieval.encoders import create_encoder
+    from pqpp.retrieval.pool import ImageFolderPool
+    from pqpp.retrieval.score import score_queries, write_trec_run
+    from pqpp.retrieval.store import EmbeddingStore
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    state = PartialState()
+    pool = ImageFolderPool(args.images_dir)  # fails on a bad folder before any model is loaded
+    if args.model_config_dir:
+        import open_clip
+
+        open_clip.add_model_config(args.model_config_dir)
+    pretrained = None if args.pretrained.lower() == "none" else args.pretrained
+    encoder = create_encoder(
+        args.encoder,
+        model_name=args.model_name,
+        pretrained=pretrained,
+        device=str(state.device),
+        precision=args.precision,
+    )
+    store = EmbeddingStore(args.cache_dir, encoder.identity, pool, args.shard_size)
+    store.encode(
+        encoder.encode_images,
+        encoder.transform,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        skip_bad_images=args.skip_bad_images,
+        process_index=state.process_index,
+        num_processes=state.num_processes,
+        progress=state.is_local_main_process,
+    )
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        return {}
+
+    embeddings, ids = store.load()
+    position = {int(image_id): p for p, image_id in enumerate(ids)}
+    splits = load_pqpp(args.dataset_version, args.data_dir, config="retrieval")
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    rows_out, summary = [], {}
+    run_ids, run_docs, run_scores = [], [], []
+    for split in args.splits:
+        kept, relevant, unjudged, outside = _queries(splits[split].to_list(), position, args.limit)
+        if unjudged or outside:
+            warnings.warn(
+                f"{split}: skipped {unjudged} prompt(s) without relevance judgments and {outside} whose relevant "
+                "images are all outside the pool (not scored as zero)",
+                UserWarning,
+                stacklevel=2,
+            )
+        if not kept:
+            continue
+        texts = [row["prompt"] for row in kept]
+        queries = np.concatenate(
+            [
+                encoder.encode_texts(texts[i : i + args.batch_size]).cpu().numpy()
+                for i in range(0, len(texts), args.batch_size)
+            ]
+        )
+        result = score_queries(
+            queries,
+            embeddings,
+            relevant,
+            k=args.k,
+            top_k=args.top_k,
+            chunk=args.query_chunk,
+            device=str(state.device),
+        )
+        rr = 1.0 / result["rank"]
+        summary[split] = {
+            "prompts": len(kept),
+            f"P@{args.k}": float(result["precision"].mean()),
+            "RR": float(rr.mean()),
+        }
+        for row, p, r in zip(kept, result["precision"], rr, strict=True):
+            rows_out.append(
+                {
+                    "prompt_id": row["prompt_id"],
+                    "split": split,
+                    f"{args.column_prefix}_p{args.k}": p,
+                    f"{args.column_prefix}_rr": r,
+                }
+            )
+        run_ids += [row["prompt_id"] for row in kept]
+        run_docs.append(ids[result["top_ids"]])
+        run_scores.append(result["top_scores"])
+    if not rows_out:
+        raise ValueError("no prompt could be scored: none has a relevant image in the pool")
+    tmp = output / "scores.csv.tmp"
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows_out[0]))
+        writer.writeheader()
+        writer.writerows(
+            {k: repr(float(v)) if isinstance(v, float | np.floating) else v for k, v in r.items()}
+            for r in rows_out
+        )
+    tmp.replace(output / "scores.csv")
+    write_trec_run(
+        output / "run.trec",
+        run_ids,
+        np.concatenate(run_docs),
+        np.concatenate(run_scores),
+        encoder.identity.replace(" ", "_"),
+    )
+    logger.info("scored %d prompts: %s", len(rows_out), summary)
+    return summary

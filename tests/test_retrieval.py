@@ -1,0 +1,187 @@
+"""Retrieval ground truth: chunked scoring, the embedding store, and the CLI on a tiny synthetic pool."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("open_clip", reason="retrieval tests need the retrieval extra (open_clip)")
+
+import ir_measures
+from ir_measures import RR, P
+
+from pqpp.retrieval import pipeline
+from pqpp.retrieval.pool import ImageFolderPool, image_id_from_name
+from pqpp.retrieval.score import score_queries
+from pqpp.retrieval.store import BadImagesError
+
+CONFIGS = Path(__file__).parent / "data"  # tiny-clip.json: a 1-layer, 16-dim open_clip model
+
+
+def test_chunked_scoring_equals_the_full_matrix() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(103, 8)).astype(np.float32)
+    queries = rng.normal(size=(23, 8)).astype(np.float32)
+    relevant = [rng.choice(103, size=rng.integers(1, 5), replace=False).tolist() for _ in range(23)]
+    result = score_queries(queries, images, relevant, k=10, top_k=7, chunk=5)  # 5 does not divide 23
+    full = queries @ images.T
+    for q in range(23):
+        order = np.argsort(-full[q], kind="stable")
+        assert result["rank"][q] == 1 + np.flatnonzero(np.isin(order, relevant[q]))[0]
+        assert result["precision"][q] == np.isin(order[:10], relevant[q]).sum() / 10
+        assert result["top_ids"][q].tolist() == order[:7].tolist()
+        np.testing.assert_allclose(result["top_scores"][q], full[q, order[:7]], rtol=1e-5)
+
+
+def test_pool_ids(tmp_path: Path) -> None:
+    assert image_id_from_name("000000391895.jpg") == 391895
+    with pytest.raises(ValueError, match="no numeric id"):
+        image_id_from_name("cat.jpg")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ImageFolderPool(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="no image"):
+        ImageFolderPool(tmp_path)
+
+
+@pytest.fixture
+def pool(tmp_path: Path, upstream_rows) -> tuple[Path, list[dict]]:
+    """Random images for the first relevant images of 8 v1.0 test prompts, plus 5 distractors."""
+    from PIL import Image
+
+    rows = upstream_rows["1.0.0"]["test"][:8]
+    ids = [*sorted({i for row in rows for i in row["relevant_image_ids"][:3]}), 1, 2, 3, 4, 5]
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    for image_id in ids:
+        Image.fromarray(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(
+            folder / f"{image_id:012d}.jpg"
+        )
+    return folder, rows
+
+
+def _argv(data_root: Path, folder: Path, out: Path, cache: Path) -> list[str]:
+    return [
+        "--images_dir", str(folder), "--output_dir", str(out), "--model_name", "tiny-clip", "--pretrained", "none",
+        "--model_config_dir", str(CONFIGS), "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0",
+        "--splits", "test", "--limit", "8", "--num_workers", "0", "--shard_size", "7", "--cache_dir", str(cache),
+    ]  # fmt: skip
+
+
+def _run(data_root: Path, folder: Path, out: Path, cache: Path, *extra: str) -> dict:
+    return pipeline.main([*_argv(data_root, folder, out, cache), *extra])
+
+
+def test_cli_end_to_end_equals_ir_measures(data_root, pool, tmp_path) -> None:
+    folder, rows = pool
+    summary = _run(data_root, folder, tmp_path / "out", tmp_path / "cache")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["run.trec", "scores.csv"]
+    with (tmp_path / "out" / "scores.csv").open() as handle:
+        scored = {row["prompt_id"]: row for row in csv.DictReader(handle)}
+    assert list(scored) == [row["prompt_id"] for row in rows]
+    assert set(next(iter(scored.values()))) == {"prompt_id", "split", "clip_p10", "clip_rr"}
+    # The run file ranks the whole pool (top_k 100 > 21 images): ir_measures on it must agree.
+    run: dict[str, dict[str, float]] = {}
+    for line in (tmp_path / "out" / "run.trec").read_text().splitlines():
+        qid, _, doc, _, score, _ = line.split()
+        run.setdefault(qid, {})[doc] = float(score)
+    assert all(len(docs) == 21 for docs in run.values())
+    pool_ids = {str(image_id_from_name(p.name)) for p in folder.iterdir()}
+    qrels = {
+        row["prompt_id"]: {str(i): 1 for i in row["relevant_image_ids"] if str(i) in pool_ids} for row in rows
+    }
+    expected = {
+        (m.query_id, str(m.measure)): m.value for m in ir_measures.iter_calc([P @ 10, RR], qrels, run)
+    }
+    for prompt_id, row in scored.items():
+        assert float(row["clip_p10"]) == pytest.approx(expected[(prompt_id, "P@10")], abs=1e-12)
+        assert float(row["clip_rr"]) == pytest.approx(expected[(prompt_id, "RR")], abs=1e-12)
+    assert summary["test"]["prompts"] == 8
+
+
+def test_rerun_encodes_only_a_missing_shard(data_root, pool, tmp_path) -> None:
+    folder, _ = pool
+    cache = tmp_path / "cache"
+    _run(data_root, folder, tmp_path / "a", cache)
+    shards = sorted(cache.rglob("shard_*[0-9].npy"))
+    assert len(shards) == 3  # 21 images in shards of 7
+    before = {p: p.stat().st_mtime_ns for p in shards}
+    first = np.load(shards[1])
+    shards[1].unlink()
+    _run(data_root, folder, tmp_path / "b", cache)
+    after = {p: p.stat().st_mtime_ns for p in shards}
+    assert after[shards[0]] == before[shards[0]]
+    assert after[shards[2]] == before[shards[2]]
+    np.testing.assert_array_equal(np.load(shards[1]), first)
+    assert (tmp_path / "a" / "scores.csv").read_text() == (tmp_path / "b" / "scores.csv").read_text()
+
+
+def test_bad_images_are_reported_or_skipped(data_root, pool, tmp_path) -> None:
+    folder, _ = pool
+    (folder / "000000000777.jpg").write_bytes(b"not an image")
+    with pytest.raises(BadImagesError, match=r"1 unreadable image\(s\) in the pool, e.g. ids \[777\]"):
+        _run(data_root, folder, tmp_path / "out", tmp_path / "cache")
+    _run(data_root, folder, tmp_path / "out", tmp_path / "cache", "--skip_bad_images")
+    ids = np.concatenate([np.load(p) for p in sorted((tmp_path / "cache").rglob("shard_*.ids.npy"))])
+    assert 777 not in ids
+    assert len(ids) == len(ImageFolderPool(folder)) - 1
+
+
+def test_unjudged_prompts_are_skipped() -> None:
+    rows = [
+        {"prompt_id": "a", "relevant_image_ids": [10]},
+        {"prompt_id": "drawbench-1", "relevant_image_ids": []},
+        {"prompt_id": "b", "relevant_image_ids": [99]},
+    ]
+    kept, relevant, unjudged, outside = pipeline._queries(rows, {10: 0, 11: 1}, None)
+    assert [r["prompt_id"] for r in kept] == ["a"]
+    assert relevant == [[0]]
+    assert (unjudged, outside) == (1, 1)
+
+
+def test_skipped_prompts_warn(data_root, pool, tmp_path) -> None:
+    folder, _ = pool
+    with pytest.warns(
+        UserWarning, match=r"test: skipped 0 prompt\(s\) without relevance judgments and \d+ whose"
+    ):
+        pipeline.main([*_argv(data_root, folder, tmp_path / "out", tmp_path / "cache"), "--limit", "30"])
+
+
+def test_unknown_encoder_and_model_fail_before_encoding(data_root, pool, tmp_path) -> None:
+    folder, _ = pool
+    with pytest.raises(ValueError, match=r"unknown encoder 'blip3'; registered: \['open_clip'\]"):
+        _run(data_root, folder, tmp_path / "out", tmp_path / "cache", "--encoder", "blip3")
+    with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
+        _run(data_root, folder, tmp_path / "out", tmp_path / "cache", "--model_name", "ViT-Z-99")
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.slow
+def test_two_processes_write_the_same_embeddings(data_root, pool, tmp_path) -> None:
+    """One process and two (accelerate launch, CPU) write identical shards and scores. Both run with one
+    thread per process, as accelerate sets: BLAS results depend on the thread count in the last bit."""
+    folder, _ = pool
+    script = Path(__file__).resolve().parents[1] / "retrieval" / "retrieve.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for processes, name in ((1, "single"), (2, "double")):
+        command = [
+            sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--cpu", str(script),
+            *_argv(data_root, folder, tmp_path / f"out-{name}", tmp_path / name),
+        ]  # fmt: skip
+        subprocess.run(command, check=True, capture_output=True, timeout=600, env=env)
+    single = sorted((tmp_path / "single").rglob("shard_*.npy"))
+    double = sorted((tmp_path / "double").rglob("shard_*.npy"))
+    assert len(single) == 6  # 3 shards: embeddings + ids
+    assert [p.name for p in single] == [p.name for p in double]
+    for a, b in zip(single, double, strict=True):
+        np.testing.assert_array_equal(np.load(a), np.load(b))
+    assert (tmp_path / "out-single" / "scores.csv").read_text() == (
+        tmp_path / "out-double" / "scores.csv"
+    ).read_text()
