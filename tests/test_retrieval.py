@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -66,11 +67,48 @@ def pool(tmp_path: Path, upstream_rows) -> tuple[Path, list[dict]]:
     return folder, rows
 
 
-def _argv(data_root: Path, folder: Path, out: Path, cache: Path) -> list[str]:
+TINY_CLIP = ["--model_name", "tiny-clip", "--pretrained", "none", "--model_config_dir", str(CONFIGS)]
+
+
+@pytest.fixture(scope="session")
+def tiny_blip2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Blip2ForImageTextRetrieval (1-layer vision and Q-Former, 4 query tokens), saved with an
+    image processor and the packaged MiniLM (BERT) tokenizer: no download."""
+    import torch
+    from transformers import (
+        AutoTokenizer,
+        Blip2Config,
+        Blip2ForImageTextRetrieval,
+        Blip2QFormerConfig,
+        Blip2VisionConfig,
+        BlipImageProcessor,
+    )
+
+    from pqpp.train.text import default_model
+
+    path = tmp_path_factory.mktemp("tiny-blip2")
+    tokenizer = AutoTokenizer.from_pretrained(default_model())
+    vision = Blip2VisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                               image_size=32, patch_size=16)  # fmt: skip
+    qformer = Blip2QFormerConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                                 num_attention_heads=2, intermediate_size=64, cross_attention_frequency=1,
+                                 encoder_hidden_size=32, use_qformer_text_input=True)  # fmt: skip
+    config = Blip2Config(vision_config=vision.to_dict(), qformer_config=qformer.to_dict(), num_query_tokens=4,
+                         image_text_hidden_size=16)  # fmt: skip
+    torch.manual_seed(0)
+    Blip2ForImageTextRetrieval(config).save_pretrained(path)
+    BlipImageProcessor(size={"height": 32, "width": 32}).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _argv(
+    data_root: Path, folder: Path, out: Path, cache: Path, encoder: Sequence[str] = TINY_CLIP
+) -> list[str]:
     return [
-        "--images_dir", str(folder), "--output_dir", str(out), "--model_name", "tiny-clip", "--pretrained", "none",
-        "--model_config_dir", str(CONFIGS), "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0",
-        "--splits", "test", "--limit", "8", "--num_workers", "0", "--shard_size", "7", "--cache_dir", str(cache),
+        "--images_dir", str(folder), "--output_dir", str(out), *encoder, "--data_dir", str(data_root / "v1.0"),
+        "--dataset_version", "1.0.0", "--splits", "test", "--limit", "8", "--num_workers", "0",
+        "--shard_size", "7", "--cache_dir", str(cache),
     ]  # fmt: skip
 
 
@@ -78,9 +116,15 @@ def _run(data_root: Path, folder: Path, out: Path, cache: Path, *extra: str) -> 
     return pipeline.main([*_argv(data_root, folder, out, cache), *extra])
 
 
-def test_cli_end_to_end_equals_ir_measures(data_root, pool, tmp_path) -> None:
+@pytest.mark.parametrize("encoder", ["open_clip", "blip2"])
+def test_cli_end_to_end_equals_ir_measures(data_root, pool, tmp_path, request, encoder) -> None:
     folder, rows = pool
-    summary = _run(data_root, folder, tmp_path / "out", tmp_path / "cache")
+    options = (
+        TINY_CLIP
+        if encoder == "open_clip"
+        else ["--encoder", "blip2", "--model_name", str(request.getfixturevalue("tiny_blip2"))]
+    )
+    summary = pipeline.main([*_argv(data_root, folder, tmp_path / "out", tmp_path / "cache", options)])
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["run.trec", "scores.csv"]
     with (tmp_path / "out" / "scores.csv").open() as handle:
         scored = {row["prompt_id"]: row for row in csv.DictReader(handle)}
@@ -103,6 +147,30 @@ def test_cli_end_to_end_equals_ir_measures(data_root, pool, tmp_path) -> None:
         assert float(row["clip_p10"]) == pytest.approx(expected[(prompt_id, "P@10")], abs=1e-12)
         assert float(row["clip_rr"]) == pytest.approx(expected[(prompt_id, "RR")], abs=1e-12)
     assert summary["test"]["prompts"] == 8
+
+
+def test_blip2_scores_equal_the_models_contrastive_logits(tiny_blip2: Path) -> None:
+    import torch
+    from PIL import Image
+    from transformers import Blip2ForImageTextRetrieval
+
+    from pqpp.retrieval.encoders import create_encoder
+
+    encoder = create_encoder("blip2", model_name=str(tiny_blip2))
+    images = [Image.new("RGB", (40, 50), colour) for colour in ("red", "navy", "olive")]
+    pixels = torch.stack([encoder.transform(image) for image in images])
+    texts = ["a red square", "a dark blue field"]
+    ours = score_queries(
+        encoder.encode_texts(texts).numpy(), encoder.encode_images(pixels).numpy(), [[0], [1]], top_k=3
+    )
+    model = Blip2ForImageTextRetrieval.from_pretrained(str(tiny_blip2)).eval()
+    tokens = encoder.tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(pixel_values=pixels, **tokens, use_image_text_matching_head=False).logits_per_image
+    np.testing.assert_allclose(
+        ours["top_scores"], np.sort(logits.T.numpy(), axis=1)[:, ::-1], rtol=1e-5, atol=1e-6
+    )
+    assert encoder.encode_images(pixels).shape == (3, 4, 16)  # one vector per query token
 
 
 def test_rerun_encodes_only_a_missing_shard(data_root, pool, tmp_path) -> None:
@@ -155,7 +223,7 @@ def test_skipped_prompts_warn(data_root, pool, tmp_path) -> None:
 
 def test_unknown_encoder_and_model_fail_before_encoding(data_root, pool, tmp_path) -> None:
     folder, _ = pool
-    with pytest.raises(ValueError, match=r"unknown encoder 'blip3'; registered: \['open_clip'\]"):
+    with pytest.raises(ValueError, match=r"unknown encoder 'blip3'; registered: \['blip2', 'open_clip'\]"):
         _run(data_root, folder, tmp_path / "out", tmp_path / "cache", "--encoder", "blip3")
     with pytest.raises(ValueError, match="unknown open_clip model 'ViT-Z-99'"):
         _run(data_root, folder, tmp_path / "out", tmp_path / "cache", "--model_name", "ViT-Z-99")

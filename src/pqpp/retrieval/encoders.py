@@ -2,12 +2,13 @@
 
 An encoder maps images and texts to L2-normalised embeddings and scores texts against images by cosine
 similarity. ``open_clip`` covers the paper's CLIP (``ViT-B-32`` / ``openai``) and any open_clip model
-name with a pretrained tag or a local checkpoint. Loading real weights needs the network (or a local
+name with a pretrained tag or a local checkpoint; ``blip2`` the paper's BLIP-2 (best query token against the
+text, through transformers). Loading real weights needs the network (or a local
 checkpoint); tests build tiny random models from configs.
 
 Example:
     >>> sorted(ENCODERS)
-    ['open_clip']
+    ['blip2', 'open_clip']
 """
 
 from __future__ import annotations
@@ -84,7 +85,74 @@ class OpenClipEncoder:
         return torch.nn.functional.normalize(features.float(), dim=-1)
 
 
-ENCODERS = {"open_clip": OpenClipEncoder}
+class Blip2Encoder:
+    """BLIP-2's feature extractor, scored as the paper does: each image is its query tokens' embeddings
+    (``(num_query_tokens, dim)``, normalised) and an image's score for a text is the best of its query
+    tokens against the text embedding (the image-text contrastive head of ``Blip2ForImageTextRetrieval``).
+
+    Args:
+        model_name: a ``Blip2ForImageTextRetrieval`` checkpoint (Hub id or folder) with its image processor
+            and tokenizer (default: ``Salesforce/blip2-itm-vit-g``).
+        device, precision: as for :class:`OpenClipEncoder` (the Q-Former stays in fp32, as transformers keeps it).
+    """
+
+    kind = "blip2"
+
+    def __init__(
+        self,
+        model_name: str = "Salesforce/blip2-itm-vit-g",
+        pretrained: str | None = None,
+        device: str = "cpu",
+        precision: str = "fp32",
+        seed: int = 0,
+    ) -> None:
+        transformers = _require("transformers")
+        import torch
+
+        dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+        self.model = (
+            transformers.Blip2ForImageTextRetrieval.from_pretrained(model_name, dtype=dtype).to(device).eval()
+        )
+        processor = transformers.AutoImageProcessor.from_pretrained(model_name)
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(model_name)
+        self.transform = lambda image: processor(images=image, return_tensors="pt")["pixel_values"][0]
+        self.device = device
+        revision = getattr(self.model.config, "_commit_hash", None) or "local"
+        self.identity = f"blip2/{model_name}/{revision}/{precision}"
+
+    def encode_images(self, pixels: Any) -> Any:
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            vision = model.vision_model(pixel_values=pixels.to(self.device, dtype=model.vision_model.dtype))[
+                0
+            ]
+            mask = torch.ones(vision.shape[:-1], dtype=torch.long, device=vision.device)
+            queries = model.query_tokens.expand(vision.shape[0], -1, -1)
+            tokens = model.qformer(
+                query_embeds=queries, encoder_hidden_states=vision, encoder_attention_mask=mask
+            )[0]
+            features = model.vision_projection(tokens.to(model.vision_projection.weight.dtype))
+        return torch.nn.functional.normalize(features.float(), dim=-1)
+
+    def encode_texts(self, texts: list[str]) -> Any:
+        import torch
+
+        model = self.model
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=35, return_tensors="pt").to(
+            self.device
+        )
+        with torch.inference_mode():
+            embedded = model.embeddings(input_ids=batch["input_ids"])
+            hidden = model.qformer(
+                query_embeds=embedded, query_length=0, attention_mask=batch["attention_mask"]
+            )[0]
+            features = model.text_projection(hidden[:, 0, :].to(model.text_projection.weight.dtype))
+        return torch.nn.functional.normalize(features.float(), dim=-1)
+
+
+ENCODERS = {"open_clip": OpenClipEncoder, "blip2": Blip2Encoder}
 
 
 def create_encoder(kind: str, **kwargs: Any) -> Any:

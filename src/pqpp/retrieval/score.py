@@ -10,7 +10,7 @@ Example:
     >>> images = np.eye(3, dtype=np.float32)
     >>> result = score_queries(np.array([[0.1, 0.9, 0.5]], dtype=np.float32), images, [[2]], k=1, top_k=2)
     >>> result["rank"].tolist(), result["top_ids"].tolist()
-    [[2], [[1, 2]]]
+    ([2], [[1, 2]])
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def score_queries(
 
     Args:
         queries: ``(Q, D)`` normalised text embeddings.
-        images: ``(N, D)`` normalised image embeddings.
+        images: ``(N, D)`` normalised image embeddings, or ``(N, T, D)`` for multi-vector images (BLIP-2's
+            query tokens), scored by their best vector.
         relevant: per query, the pool positions of its relevant images (non-empty).
         k: precision cut-off.
         top_k: images kept per query for the run file.
@@ -54,12 +55,16 @@ def score_queries(
 
     if len(relevant) != len(queries):
         raise ValueError(f"{len(relevant)} relevance lists for {len(queries)} queries")
-    pool = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    vectors = images.shape[1] if images.ndim == 3 else 1
+    pool = torch.from_numpy(np.ascontiguousarray(images.reshape(-1, images.shape[-1]))).to(device)
+    chunk = max(1, chunk // vectors)  # the same memory per chunk whatever the vectors per image
     top_k = min(top_k, len(images))
     ranks, precision, top_ids, top_scores = [], [], [], []
     for start in range(0, len(queries), chunk):
         block = torch.from_numpy(np.ascontiguousarray(queries[start : start + chunk])).to(device)
         scores = block @ pool.T
+        if vectors > 1:
+            scores = scores.view(len(block), len(images), vectors).amax(dim=2)
         best = torch.topk(scores, top_k, dim=1)
         scores = scores.float().cpu().numpy()
         judged = relevant[start : start + chunk]
