@@ -173,6 +173,29 @@ def test_blip2_scores_equal_the_models_contrastive_logits(tiny_blip2: Path) -> N
     assert encoder.encode_images(pixels).shape == (3, 4, 16)  # one vector per query token
 
 
+def test_a_datasets_pool_scores_like_the_folder(data_root, pool, tmp_path) -> None:
+    import datasets
+
+    folder, _ = pool
+    files = sorted(folder.iterdir(), reverse=True)  # any order: the pool sorts by id
+    images = datasets.Dataset.from_dict(
+        {"image": [str(p) for p in files], "image_id": [image_id_from_name(p.name) for p in files]}
+    ).cast_column("image", datasets.Image())
+    images.save_to_disk(str(tmp_path / "images"))
+    _run(data_root, folder, tmp_path / "folder", tmp_path / "cache-a")
+    argv = _argv(data_root, folder, tmp_path / "dataset", tmp_path / "cache-b")
+    argv[argv.index("--images_dir") : argv.index("--images_dir") + 2] = [
+        "--images_dataset",
+        str(tmp_path / "images"),
+    ]
+    pipeline.main(argv)
+    assert (tmp_path / "folder" / "scores.csv").read_text() == (
+        tmp_path / "dataset" / "scores.csv"
+    ).read_text()
+    with pytest.raises(ValueError, match="no column 'img'"):
+        pipeline.main([*argv, "--image_column", "img"])
+
+
 def test_rerun_encodes_only_a_missing_shard(data_root, pool, tmp_path) -> None:
     folder, _ = pool
     cache = tmp_path / "cache"

@@ -42,12 +42,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "rankings against PQPP's relevance judgments (P@k and RR, the dataset's retrieval columns).",
         epilog="example: accelerate launch retrieval/retrieve.py --images_dir coco/train2017 --output_dir runs/clip",
     )
-    parser.add_argument(
-        "--images_dir", required=True, help="the pool: images named by COCO id (000000123456.jpg)"
-    )
+    pool = parser.add_mutually_exclusive_group(required=True)
+    pool.add_argument("--images_dir", help="the pool: a folder of images named by COCO id (000000123456.jpg)")
+    pool.add_argument("--images_dataset", help="the pool: a datasets folder (save_to_disk) or Hub dataset id")
+    parser.add_argument("--images_split", default="train", help="split of --images_dataset")
+    parser.add_argument("--image_column", default="image", help="image column of --images_dataset")
+    parser.add_argument("--id_column", default="image_id", help="integer id column of --images_dataset")
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--encoder", default="open_clip", help="registered encoder (pqpp.retrieval.encoders)")
-    parser.add_argument("--model_name", default="ViT-B-32", help="open_clip model name")
+    parser.add_argument(
+        "--model_name",
+        default="ViT-B-32",
+        help="open_clip model name, or (blip2) a checkpoint such as Salesforce/blip2-itm-vit-g",
+    )
     parser.add_argument(
         "--pretrained", default="openai", help="open_clip pretrained tag or checkpoint; 'none' = random"
     )
@@ -93,19 +100,35 @@ def _queries(
     return kept, relevant, unjudged, outside
 
 
+def _pool(args: argparse.Namespace) -> Any:
+    from pqpp.retrieval.pool import DatasetPool, ImageFolderPool
+
+    if args.images_dir:
+        return ImageFolderPool(args.images_dir)
+    import datasets
+
+    path = Path(args.images_dataset)
+    if path.is_dir() and (path / "dataset_info.json").is_file():
+        images = datasets.load_from_disk(str(path))
+    else:
+        images = datasets.load_dataset(args.images_dataset, split=args.images_split)
+    if isinstance(images, datasets.DatasetDict):
+        images = images[args.images_split]
+    return DatasetPool(images, args.image_column, args.id_column)
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     from accelerate import PartialState
 
     from pqpp.data import load_pqpp
     from pqpp.retrieval.encoders import create_encoder
-    from pqpp.retrieval.pool import ImageFolderPool
     from pqpp.retrieval.score import score_queries, write_trec_run
     from pqpp.retrieval.store import EmbeddingStore
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     state = PartialState()
-    pool = ImageFolderPool(args.images_dir)  # fails on a bad folder before any model is loaded
+    pool = _pool(args)  # fails on a bad pool before any model is loaded
     if args.model_config_dir:
         import open_clip
 

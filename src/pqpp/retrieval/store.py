@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from pqpp.retrieval.encoders import cache_key
-from pqpp.retrieval.pool import ImageFolderPool
+from pqpp.retrieval.pool import Pool
 
 __all__ = ["BadImagesError", "EmbeddingStore"]
 
@@ -45,7 +45,7 @@ class EmbeddingStore:
     """The shard folder of one (encoder, pool) pair under ``cache_dir``."""
 
     def __init__(
-        self, cache_dir: str | os.PathLike, identity: str, pool: ImageFolderPool, shard_size: int = 4096
+        self, cache_dir: str | os.PathLike, identity: str, pool: Pool, shard_size: int = 4096
     ) -> None:
         if shard_size < 1:
             raise ValueError(f"shard_size must be positive, got {shard_size}")
