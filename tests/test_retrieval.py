@@ -196,6 +196,45 @@ def test_a_datasets_pool_scores_like_the_folder(data_root, pool, tmp_path) -> No
         pipeline.main([*argv, "--image_column", "img"])
 
 
+def test_faiss_flat_equals_exact_scoring_and_ivf_is_approximate(data_root, pool, tmp_path) -> None:
+    pytest.importorskip("faiss", reason="approximate search needs faiss-cpu")
+    from pqpp.retrieval.approximate import build_index, search_index
+
+    folder, _ = pool
+    _run(data_root, folder, tmp_path / "exact", tmp_path / "cache")
+    _run(
+        data_root,
+        folder,
+        tmp_path / "flat",
+        tmp_path / "cache",
+        "--faiss_factory",
+        "Flat",
+        "--search_depth",
+        "21",
+    )
+    assert (tmp_path / "exact" / "scores.csv").read_text() == (tmp_path / "flat" / "scores.csv").read_text()
+    # An IVF index probing one list of four misses images: RR becomes a lower bound, with a warning.
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(400, 8)).astype(np.float32)
+    images /= np.linalg.norm(images, axis=1, keepdims=True)
+    shards = [(images[i : i + 150], np.arange(i, min(i + 150, 400))) for i in range(0, 400, 150)]
+    queries = images[:50] + 0.3 * rng.normal(size=(50, 8)).astype(np.float32)
+    relevant = [[int(i)] for i in rng.integers(0, 400, 50)]
+    exact = search_index(build_index(shards, "Flat"), queries, relevant, depth=400)
+    assert exact["found"] == 1.0
+    exact_rank = score_queries(queries, images, relevant, top_k=1)["rank"]
+    np.testing.assert_array_equal(exact["rank"], exact_rank)
+    approximate = search_index(
+        build_index(shards, "IVF4,Flat", train_size=200, nprobe=1), queries, relevant, depth=400
+    )
+    assert approximate["found"] < 1.0
+    found = approximate["rank"] > 0
+    # IVF,Flat scores exactly but searches a subset: a found image can only move up the ranking
+    assert np.all(approximate["rank"][found] <= exact["rank"][found])
+    with pytest.raises(ValueError, match="one vector per image"):
+        build_index([(np.zeros((2, 3, 4), np.float32), np.arange(2))], "Flat")
+
+
 def test_rerun_encodes_only_a_missing_shard(data_root, pool, tmp_path) -> None:
     folder, _ = pool
     cache = tmp_path / "cache"

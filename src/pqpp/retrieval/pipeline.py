@@ -77,6 +77,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--skip_bad_images", action="store_true", help="leave out unreadable images (reported)"
     )
+    parser.add_argument(
+        "--faiss_factory",
+        help="approximate search with this faiss.index_factory string (e.g. 'IVF4096,PQ64'); default: exact scoring",
+    )
+    parser.add_argument(
+        "--nprobe", type=int, default=8, help="IVF lists probed per query (approximate search)"
+    )
+    parser.add_argument(
+        "--search_depth", type=int, default=1000, help="images retrieved per query (approximate)"
+    )
+    parser.add_argument("--train_size", type=int, default=100_000, help="vectors to train the FAISS index on")
     return parser.parse_args(argv)
 
 
@@ -156,7 +167,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if not state.is_main_process:
         return {}
 
-    embeddings, ids = store.load()
+    if args.faiss_factory:
+        from pqpp.retrieval.approximate import build_index, search_index
+
+        shard_ids: list[np.ndarray] = []
+
+        def shards() -> Any:
+            for shard_embeddings, shard_image_ids in store.iter_shards():
+                shard_ids.append(shard_image_ids)
+                yield shard_embeddings, shard_image_ids
+
+        index = build_index(shards(), args.faiss_factory, train_size=args.train_size, nprobe=args.nprobe)
+        ids = np.concatenate(shard_ids)
+        embeddings = None
+    else:
+        embeddings, ids = store.load()
     position = {int(image_id): p for p, image_id in enumerate(ids)}
     splits = load_pqpp(args.dataset_version, args.data_dir, config="retrieval")
     output = Path(args.output_dir)
@@ -181,16 +206,32 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 for i in range(0, len(texts), args.batch_size)
             ]
         )
-        result = score_queries(
-            queries,
-            embeddings,
-            relevant,
-            k=args.k,
-            top_k=args.top_k,
-            chunk=args.query_chunk,
-            device=str(state.device),
-        )
-        rr = 1.0 / result["rank"]
+        if embeddings is None:
+            found = search_index(
+                index, queries, [ids[r] for r in relevant], k=args.k, depth=args.search_depth
+            )
+            if found["found"] < 1:
+                warnings.warn(
+                    f"{split}: for {1 - found['found']:.1%} of prompts no relevant image is among the index's top "
+                    f"{args.search_depth}: their RR is reported as 0, a lower bound (approximate search)",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            result = {"rank": found["rank"], "precision": found["precision"]}
+            docs, scores = found["ids"][:, : args.top_k], found["scores"][:, : args.top_k]
+        else:
+            result = score_queries(
+                queries,
+                embeddings,
+                relevant,
+                k=args.k,
+                top_k=args.top_k,
+                chunk=args.query_chunk,
+                device=str(state.device),
+            )
+            docs, scores = ids[result["top_ids"]], result["top_scores"]
+        with np.errstate(divide="ignore"):
+            rr = np.where(result["rank"] > 0, 1.0 / np.maximum(result["rank"], 1), 0.0)
         summary[split] = {
             "prompts": len(kept),
             f"P@{args.k}": float(result["precision"].mean()),
@@ -206,8 +247,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 }
             )
         run_ids += [row["prompt_id"] for row in kept]
-        run_docs.append(ids[result["top_ids"]])
-        run_scores.append(result["top_scores"])
+        run_docs.append(docs)
+        run_scores.append(scores)
     if not rows_out:
         raise ValueError("no prompt could be scored: none has a relevant image in the pool")
     tmp = output / "scores.csv.tmp"

@@ -83,13 +83,13 @@ def score_queries(
 def write_trec_run(
     path: Any, query_ids: Sequence[str], doc_ids: np.ndarray, scores: np.ndarray, tag: str
 ) -> None:
-    """``qid Q0 docid rank score tag`` lines, written atomically."""
+    """``qid Q0 docid rank score tag`` lines, written atomically (negative ids, FAISS's padding, are left out)."""
     from pathlib import Path
 
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w") as handle:
         for qid, docs, values in zip(query_ids, doc_ids, scores, strict=True):
-            for rank, (doc, value) in enumerate(zip(docs, values, strict=True), 1):
+            for rank, (doc, value) in enumerate(zip(docs[docs >= 0], values[docs >= 0], strict=True), 1):
                 handle.write(f"{qid} Q0 {doc} {rank} {value:.6f} {tag}\n")
     tmp.replace(path)

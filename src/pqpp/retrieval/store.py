@@ -120,6 +120,16 @@ class EmbeddingStore:
         )
         return mine
 
+    def iter_shards(self) -> Any:
+        """``(embeddings, ids)`` shard by shard, so that a pool larger than memory can be indexed."""
+        missing = self.missing()
+        if missing:
+            raise FileNotFoundError(
+                f"{len(missing)} embedding shard(s) missing in {self.folder}: encode the pool first"
+            )
+        for k in range(self.num_shards):
+            yield np.load(self.shard_path(k)), np.load(self.folder / f"shard_{k:05d}.ids.npy")
+
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         """All embeddings and their image ids, in pool order.
 
