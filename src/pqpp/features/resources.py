@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pqpp.cache import cache_dir
+
 __all__ = ["DEBIAN_WORDNET", "ResourceUnavailableError", "pos_tagger", "wordnet"]
 
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
@@ -43,17 +45,9 @@ class ResourceUnavailableError(RuntimeError):
     """A language resource is not installed; the message says how to install it."""
 
 
-def _cache_root() -> Path:
-    base = (
-        os.environ.get("PQPP_CACHE")
-        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pqpp"
-    )
-    return Path(base) / "nltk_data"
-
-
 def _debian_wordnet_as_nltk_data(source: Path) -> Path:
     """Copy Debian's WordNet files into ``<cache>/nltk_data/corpora/wordnet`` (once) and return the data root."""
-    root = _cache_root()
+    root = cache_dir("nltk_data")
     target = root / "corpora" / "wordnet"
     if not (target / "lexnames").is_file():
         staging = target.with_name(f"wordnet.tmp-{os.getpid()}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,19 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from pqpp.cache import cache_dir
 from pqpp.data.registry import DEFAULT_VERSION, RELEASES, SPLITS
 
 __all__ = ["main", "parse_args"]
 
 logger = logging.getLogger(__name__)
-
-
-def _default_cache() -> str:
-    base = (
-        os.environ.get("PQPP_CACHE")
-        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pqpp"
-    )
-    return str(Path(base) / "embeddings")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -68,7 +60,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="score only the first N judged prompts of each split")
     parser.add_argument("--k", type=int, default=10, help="precision cut-off")
     parser.add_argument("--top_k", type=int, default=100, help="images per prompt in the run file")
-    parser.add_argument("--cache_dir", default=_default_cache(), help="where image embeddings are kept")
+    parser.add_argument(
+        "--cache_dir", default=str(cache_dir("embeddings")), help="where image embeddings are kept"
+    )
     parser.add_argument("--shard_size", type=int, default=4096)
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--num_workers", type=int, default=4)
