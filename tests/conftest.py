@@ -84,3 +84,24 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+def launch_on_cpu(processes: int, script: Path, args: list[str]) -> None:
+    """Run ``script`` in ``processes`` CPU processes, as ``torchrun`` does for ``accelerate`` (gloo backend).
+
+    ``accelerate launch --cpu`` starts a single process, so multi-process CPU tests use torchrun with
+    ``ACCELERATE_USE_CPU=1``; one thread per process, as accelerate sets it, keeps results comparable.
+    """
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+               "--master_addr", "127.0.0.1", "--master_port", str(port), str(script), *args]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    if result.returncode:
+        raise AssertionError(f"{processes}-process run failed:\n{result.stderr[-3000:]}")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -294,18 +291,14 @@ def test_unknown_encoder_and_model_fail_before_encoding(data_root, pool, tmp_pat
 
 @pytest.mark.slow
 def test_two_processes_write_the_same_embeddings(data_root, pool, tmp_path) -> None:
-    """One process and two (accelerate launch, CPU) write identical shards and scores. Both run with one
-    thread per process, as accelerate sets: BLAS results depend on the thread count in the last bit."""
+    """One process and two (CPU, gloo) write identical shards and scores; both at one thread per process,
+    since BLAS results depend on the thread count in the last bit."""
+    from conftest import launch_on_cpu
+
     folder, _ = pool
     script = Path(__file__).resolve().parents[1] / "retrieval" / "retrieve.py"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for processes, name in ((1, "single"), (2, "double")):
-        command = [
-            sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--cpu", str(script),
-            *_argv(data_root, folder, tmp_path / f"out-{name}", tmp_path / name),
-        ]  # fmt: skip
-        subprocess.run(command, check=True, capture_output=True, timeout=600, env=env)
+        launch_on_cpu(processes, script, _argv(data_root, folder, tmp_path / f"out-{name}", tmp_path / name))
     single = sorted((tmp_path / "single").rglob("shard_*.npy"))
     double = sorted((tmp_path / "double").rglob("shard_*.npy"))
     assert len(single) == 6  # 3 shards: embeddings + ids

@@ -57,6 +57,7 @@ def test_output_files(finished) -> None:
         "best_step",
         "best_validation_mean_pearson",
         "completed_steps",
+        "num_processes",
         "train_runtime",
         "train_samples_per_second",
         "validation",
@@ -285,20 +286,17 @@ def test_help_documents_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.slow
 def test_two_cpu_processes(tiny_bert, data_root, tmp_path) -> None:
-    """`accelerate launch` with two CPU processes: every prompt predicted once, all steps done."""
-    import subprocess
-    import sys
+    """Two CPU processes (gloo): every prompt predicted once, all steps done."""
+    from conftest import launch_on_cpu
 
-    root = Path(__file__).resolve().parents[1]
-    command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "--cpu", str(root / "trainers" / "train_bert.py"),
+    script = Path(__file__).resolve().parents[1] / "trainers" / "train_bert.py"
+    launch_on_cpu(2, script, [
         "--model_name_or_path", str(tiny_bert), "--output_dir", str(tmp_path / "out"),
         "--data_dir", str(data_root / "v1.0"), "--dataset_version", "1.0.0", "--max_train_steps", "4",
         "--eval_steps", "2", "--per_device_train_batch_size", "8", "--targets", "clip_rr",
-    ]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    ])  # fmt: skip
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    assert results["num_processes"] == 2
     assert results["completed_steps"] == 4
     assert results["test"]["clip_rr"]["n"] == 2000
     with (tmp_path / "out" / "predictions" / "test.csv").open() as handle:

@@ -125,6 +125,7 @@ def _pool(args: argparse.Namespace) -> Any:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
 
     from pqpp.data import load_pqpp
     from pqpp.retrieval.encoders import create_encoder
@@ -132,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from pqpp.retrieval.store import EmbeddingStore
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    state = PartialState()
+    # As Accelerator does: ACCELERATE_USE_CPU (set by `accelerate launch --cpu`) selects CPU processes (gloo).
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
     pool = _pool(args)  # fails on a bad pool before any model is loaded
     if args.model_config_dir:
         import open_clip

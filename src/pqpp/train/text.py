@@ -451,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "best_step": state.best_step,
         f"best_validation_mean_{args.selection_metric}": state.best_metric,
         "completed_steps": state.completed_steps,
+        "num_processes": accelerator.num_processes,
         "train_runtime": train_runtime,
         "train_samples_per_second": samples / train_runtime if train_runtime > 0 else float("nan"),
         **results,

@@ -1,0 +1,1 @@
+"""Regenerating PQPP's images with diffusers models (``generation`` extra)."""
