@@ -94,13 +94,6 @@ def analyze_command(args: argparse.Namespace) -> None:
     print(f"wrote {Path(args.output_dir) / 'analysis.md'}")
 
 
-def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    from pqpp.data.registry import DEFAULT_VERSION, RELEASES
-
-    parser.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
-    parser.add_argument("--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR)")
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="pqpp", description="PQPP: prompt and query performance prediction."
@@ -121,6 +114,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     predict.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
     predict.set_defaults(func=predict_command)
 
+    from pqpp.data.arguments import add_data_arguments
     from pqpp.data.registry import SPLITS
 
     bench = commands.add_parser(
@@ -134,7 +128,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "predictions", nargs="*", help="NAME=PATH or PATH (a run folder or a .csv/.parquet file)"
     )
     bench.add_argument("--output_dir", default="leaderboard")
-    _add_data_arguments(bench)
+    add_data_arguments(bench)
     bench.add_argument("--split", default="test", choices=SPLITS)
     bench.add_argument("--no_features", action="store_true", help="leave out the linguistic baselines")
     bench.add_argument("--no_figures", action="store_true", help="do not draw figures")
@@ -166,7 +160,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "runs", nargs="*", help="trainer output folders, each trained on one --targets column"
     )
     analyze.add_argument("--output_dir", default="analysis")
-    _add_data_arguments(analyze)
+    add_data_arguments(analyze)
     analyze.add_argument("--no_figures", action="store_true")
     analyze.set_defaults(func=analyze_command)
     return parser.parse_args(argv)

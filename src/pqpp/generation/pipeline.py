@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pqpp.data.registry import DEFAULT_VERSION, RELEASES, SPLITS
+from pqpp.data.arguments import add_data_arguments
+from pqpp.data.registry import SPLITS
 from pqpp.generation.specs import GENERATORS, GeneratorSpec, get_generator
 
 __all__ = ["image_seed", "main", "parse_args"]
@@ -63,8 +64,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slots", type=int, nargs="+", help="archive file numbers (SDXL: 4 5, GLIDE: 7 8)")
     parser.add_argument("--images_per_prompt", type=int, default=2)
     parser.add_argument("--prompts_file", help=".txt (one prompt per line) or .csv (prompt_id, prompt)")
-    parser.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
-    parser.add_argument("--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR)")
+    add_data_arguments(parser)
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
     parser.add_argument("--limit", type=int, help="first N prompts only")
     parser.add_argument("--seed", type=int, default=0, help="base seed")

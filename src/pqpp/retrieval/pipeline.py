@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from pqpp.cache import cache_dir
-from pqpp.data.registry import DEFAULT_VERSION, RELEASES, SPLITS
+from pqpp.data.arguments import add_data_arguments
+from pqpp.data.registry import SPLITS
 
 __all__ = ["main", "parse_args"]
 
@@ -54,8 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--model_config_dir", help="folder of extra open_clip model configs (JSON) to register"
     )
     parser.add_argument("--column_prefix", default="clip", help="output columns <prefix>_p10 and <prefix>_rr")
-    parser.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
-    parser.add_argument("--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR)")
+    add_data_arguments(parser)
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
     parser.add_argument("--limit", type=int, help="score only the first N judged prompts of each split")
     parser.add_argument("--k", type=int, default=10, help="precision cut-off")

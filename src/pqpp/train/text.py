@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from pqpp.data.registry import DEFAULT_VERSION, RELEASES
+from pqpp.data.arguments import add_data_arguments
 from pqpp.train.model import HEADS, POOLINGS
 from pqpp.train.targets import NORMALIZATIONS, TARGET_GROUPS, resolve_targets
 
@@ -67,10 +67,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--data_dir ../shared/pqpp-upstream/v1.1",
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset_version", default=DEFAULT_VERSION, choices=sorted(RELEASES))
-    data.add_argument(
-        "--data_dir", help="local copy of the upstream release (default: $PQPP_DATA_DIR, else download)"
-    )
+    add_data_arguments(data)
     data.add_argument(
         "--targets",
         nargs="+",
