@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     from diffusers import AutoPipelineForText2Image
 
+    from pqpp.dtypes import torch_dtype
     from pqpp.generation import pipeline
     from pqpp.generation.tiny import save_tiny_stable_diffusion
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         ours = args.images / (time.perf_counter() - start)
 
-        dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
+        dtype = torch_dtype(args.dtype)
         plain = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=dtype).to(device)
         plain.set_progress_bar_config(disable=True)
         start = time.perf_counter()

@@ -15,25 +15,12 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-def _read_prompts(path: Path) -> tuple[list[str], list[str]]:
-    """Prompt ids and prompts from a ``.txt`` (one prompt per line) or a ``.csv`` with a ``prompt`` column."""
-    if not path.is_file():
-        raise FileNotFoundError(f"input file {str(path)!r} does not exist")
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows or "prompt" not in rows[0]:
-            raise ValueError(f"{path}: a CSV input needs a 'prompt' column (and optionally 'prompt_id')")
-        return [row.get("prompt_id") or str(i) for i, row in enumerate(rows)], [row["prompt"] for row in rows]
-    prompts = [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines()]
-    prompts = [p for p in prompts if p.strip()]
-    return [str(i) for i in range(len(prompts))], prompts
-
-
 def predict_command(args: argparse.Namespace) -> None:
     from pqpp.predictors import TextPredictor
+    from pqpp.prompts import read_prompt_file
 
-    ids, prompts = _read_prompts(Path(args.input))
+    rows = read_prompt_file(args.input)
+    ids, prompts = [r["prompt_id"] for r in rows], [r["prompt"] for r in rows]
     if not prompts:
         raise ValueError(f"{args.input}: no prompts")
     predictor = TextPredictor.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)

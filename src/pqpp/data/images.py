@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COCO_FILE", "GLIDE_FILES", "IMAGES_DIR_ENV", "SDXL_FILES", "ImageArchive"]
+__all__ = ["COCO_FILE", "GLIDE_FILES", "IMAGES_DIR_ENV", "SDXL_FILES", "ImageArchive", "archive_folder"]
 
 IMAGES_DIR_ENV = "PQPP_IMAGES_DIR"
 SDXL_FILES = ("image_4.png", "image_5.png")
@@ -32,6 +32,21 @@ The PQPP images (SDXL and GLIDE generations and the MS COCO originals, 33.5 GB) 
 the link in the upstream README (https://github.com/Eduard6421/PQPP#dataset-description). Unpack the
 archive and pass its `images/` folder (the one holding one sub-folder per COCO image id) as
 `images_dir=...` (or set ${IMAGES_DIR_ENV}); `<data_dir>/images` is used when it exists."""
+
+
+def archive_folder(row: Mapping[str, Any]) -> str:
+    """A prompt's folder in the archive: its COCO image id, or ``drawbench/<index>``.
+
+    Raises:
+        ValueError: a prompt that is neither (not a PQPP prompt).
+    """
+    if row.get("coco_image_id") is not None:
+        return str(row["coco_image_id"])
+    if str(row.get("prompt_id", "")).startswith("drawbench-"):
+        return "drawbench/" + row["prompt_id"].removeprefix("drawbench-")
+    raise ValueError(
+        f"prompt {row.get('prompt_id')!r} has no place in the archive layout (not a PQPP prompt)"
+    )
 
 
 class ImageArchive:
@@ -62,9 +77,7 @@ class ImageArchive:
         raise FileNotFoundError(f"no image folder given.\n{MANUAL_DOWNLOAD_INSTRUCTIONS}")
 
     def folder(self, row: Mapping[str, Any]) -> Path:
-        if row["source"] == "mscoco":
-            return self.root / str(row["coco_image_id"])
-        return self.root / "drawbench" / row["prompt_id"].removeprefix("drawbench-")
+        return self.root / archive_folder(row)
 
     def files(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The image columns of ``row`` as paths (``datasets.Image`` accepts paths)."""

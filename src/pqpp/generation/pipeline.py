@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import logging
@@ -23,8 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from pqpp.data.arguments import add_data_arguments
+from pqpp.data.images import archive_folder
 from pqpp.data.registry import SPLITS
+from pqpp.data.sources import sha256_of
+from pqpp.dtypes import DTYPES, torch_dtype
 from pqpp.generation.specs import GENERATORS, GeneratorSpec, get_generator
+from pqpp.prompts import read_prompt_file
 
 __all__ = ["image_seed", "main", "parse_args"]
 
@@ -58,7 +61,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--height", type=int)
     parser.add_argument("--width", type=int)
     parser.add_argument("--scheduler", help="diffusers scheduler class, e.g. EulerDiscreteScheduler")
-    parser.add_argument("--dtype", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--dtype", choices=DTYPES)
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--layout", choices=["archive", "flat"], default="flat")
     parser.add_argument("--slots", type=int, nargs="+", help="archive file numbers (SDXL: 4 5, GLIDE: 7 8)")
@@ -100,15 +103,7 @@ def _spec(args: argparse.Namespace) -> GeneratorSpec:
 
 def _prompts(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.prompts_file:
-        path = Path(args.prompts_file)
-        if not path.is_file():
-            raise FileNotFoundError(f"prompts file {str(path)!r} does not exist")
-        if path.suffix == ".csv":
-            with path.open(newline="", encoding="utf-8") as handle:
-                rows = [{"prompt_id": r["prompt_id"], "prompt": r["prompt"]} for r in csv.DictReader(handle)]
-        else:
-            lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-            rows = [{"prompt_id": str(i), "prompt": line} for i, line in enumerate(lines)]
+        rows = read_prompt_file(args.prompts_file)
     else:
         from pqpp.data import load_pqpp
 
@@ -123,16 +118,7 @@ def _prompts(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _relative_path(row: dict[str, Any], index: int, spec: GeneratorSpec, layout: str) -> str:
     if layout == "flat":
         return f"{row['prompt_id']}/{index}.png"
-    folder = (
-        str(row["coco_image_id"])
-        if row.get("coco_image_id") is not None
-        else f"drawbench/{row['prompt_id'].removeprefix('drawbench-')}"
-    )
-    return f"{folder}/image_{spec.slots[index]}.png"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"{archive_folder(row)}/image_{spec.slots[index]}.png"
 
 
 def _manifest(output: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
@@ -143,7 +129,7 @@ def _manifest(output: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
             entry = json.loads(line)
             known.add(entry["file"])
             path = output / entry["file"]
-            if path.is_file() and _sha256(path) == entry["sha256"]:
+            if path.is_file() and sha256_of(path) == entry["sha256"]:
                 done[entry["file"]] = entry
     return done, known
 
@@ -212,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                         "prompt_id": row["prompt_id"], "model": spec.model_id, "revision": spec.revision,
                         "seed": seed, "index": i, "steps": spec.steps, "guidance": spec.guidance,
                         "size": [spec.height, spec.width], "scheduler": spec.scheduler, "dtype": spec.dtype,
-                        "file": path, "sha256": _sha256(tmp), "nsfw_flagged": nsfw,
+                        "file": path, "sha256": sha256_of(tmp), "nsfw_flagged": nsfw,
                     }  # fmt: skip
                     # Record first, then move into place: a killed run never leaves an image the manifest
                     # does not name (a recorded image that is missing or different is simply redone).
@@ -232,7 +218,7 @@ def _load_pipeline(spec: GeneratorSpec, device: str, compile_: bool, cpu_offload
         import torch
     except ImportError as error:
         raise ImportError('generation needs diffusers: pip install "pqpp[generation]"') from error
-    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[spec.dtype]
+    dtype = torch_dtype(spec.dtype)
     if device == "cpu" and dtype == torch.float16:
         dtype = torch.float32  # fp16 kernels are missing or slow on CPU
     pipe = diffusers.AutoPipelineForText2Image.from_pretrained(

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["GENERATORS", "GeneratorSpec", "get_generator"]
+from pqpp.dtypes import DTYPES
 
-DTYPES = ("fp32", "fp16", "bf16")
+__all__ = ["GENERATORS", "GeneratorSpec", "get_generator"]
 
 
 @dataclass(frozen=True)

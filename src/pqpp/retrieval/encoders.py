@@ -107,9 +107,9 @@ class Blip2Encoder:
         seed: int = 0,
     ) -> None:
         transformers = _require("transformers")
-        import torch
+        from pqpp.dtypes import torch_dtype
 
-        dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+        dtype = torch_dtype(precision)
         self.model = (
             transformers.Blip2ForImageTextRetrieval.from_pretrained(model_name, dtype=dtype).to(device).eval()
         )
