@@ -1,10 +1,13 @@
-"""``generation/generate.py``: draw PQPP's prompts with a diffusers model — deterministic and resumable.
+"""``generation/generate.py``: draw PQPP's prompts with a diffusers model or GLIDE — deterministic and resumable.
 
-* Every image's seed derives from (base seed, prompt id, image index) — never from its batch position —
-  so the same image comes out whatever the batch size or process count.
+* Every image's seed derives from (base seed, prompt id, image index) — never from its batch position — and
+  every pipeline call has the same shape (a short last batch is padded), so with a given ``--batch_size`` an
+  image is byte-identical whatever the process count, prompt order or resume point. Other batch sizes give
+  the same images up to float rounding in batched products (at most one grey level apart in our tests).
 * Output: the upstream archive layout (``<coco image id>/image_<slot>.png``; DrawBench prompts under
   ``drawbench/<index>/``), or a flat layout (``<prompt_id>/<index>.png``); plus ``manifest.jsonl``, one JSON
-  line per image (prompt id, model, revision, seed, steps, guidance, size, file, sha256).
+  line per image (prompt id, model, revision, seed, steps, guidance, size, batch size, backend, safety flag,
+  file, sha256).
 * Writes are atomic; a rerun skips images already in the manifest whose file still has that checksum and
   redoes the others; an existing file that the manifest does not vouch for is never overwritten.
 * ``accelerate launch`` splits the prompts across processes; each process keeps its own manifest part.
@@ -25,7 +28,8 @@ from pqpp.data.arguments import add_data_arguments
 from pqpp.data.images import archive_folder
 from pqpp.data.registry import SPLITS
 from pqpp.data.sources import sha256_of
-from pqpp.dtypes import DTYPES, torch_dtype
+from pqpp.dtypes import DTYPES
+from pqpp.generation.diffusers_drawer import SAFETY_MODES, import_diffusers
 from pqpp.generation.specs import GENERATORS, GeneratorSpec, get_generator
 from pqpp.prompts import read_prompt_file
 
@@ -49,9 +53,11 @@ def image_seed(base_seed: int, prompt_id: str, index: int) -> int:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
-        description="Generate images for PQPP prompts with a diffusers text-to-image model, deterministically "
-        "(seed per prompt and image) and resumably, in the upstream archive layout or a flat one.",
-        epilog="example: accelerate launch generation/generate.py --generator sdxl --output_dir images/sdxl",
+        description="Generate images for PQPP prompts with a diffusers text-to-image model or GLIDE, "
+        "deterministically (seed per prompt and image) and resumably, in the upstream archive layout or a flat one.",
+        epilog="example: accelerate launch generation/generate.py --generator sdxl --layout archive --output_dir "
+        "images. GLIDE (--generator glide) needs OpenAI's glide_text2im, which is not on PyPI: pip install "
+        "git+https://github.com/openai/glide-text2im",
     )
     parser.add_argument("--generator", help=f"registered generator: {sorted(GENERATORS)}")
     parser.add_argument("--model_id", help="any diffusers text-to-image pipeline (Hub id or folder) instead")
@@ -74,6 +80,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, default=4, help="prompts per pipeline call")
     parser.add_argument("--compile", action="store_true", help="torch.compile the denoiser")
     parser.add_argument("--cpu_offload", action="store_true", help="model CPU offload (saves GPU memory)")
+    parser.add_argument(
+        "--safety_checker",
+        choices=SAFETY_MODES,
+        default="record",
+        help="pipelines with a safety checker (SD 1.x/2.x): record its verdict in the manifest and keep the image "
+        "(record), let the pipeline black out flagged images, still recorded (blank), or skip it (off)",
+    )
+    parser.add_argument(
+        "--glide_checkpoints", help="folder with GLIDE's base.pt and upsample.pt (default: $PQPP_CACHE/glide)"
+    )
     return parser.parse_args(argv)
 
 
@@ -91,13 +107,8 @@ def _spec(args: argparse.Namespace) -> GeneratorSpec:
     if args.slots:
         values["slots"] = tuple(args.slots)
     spec = GeneratorSpec(**values)
-    if spec.scheduler:
-        try:
-            import diffusers
-        except ImportError as error:
-            raise ImportError('generation needs diffusers: pip install "pqpp[generation]"') from error
-        if not hasattr(diffusers, spec.scheduler):
-            raise ValueError(f"unknown diffusers scheduler {spec.scheduler!r}")
+    if spec.scheduler and not hasattr(import_diffusers(), spec.scheduler):
+        raise ValueError(f"unknown diffusers scheduler {spec.scheduler!r}")
     return spec
 
 
@@ -122,11 +133,22 @@ def _relative_path(row: dict[str, Any], index: int, spec: GeneratorSpec, layout:
 
 
 def _manifest(output: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Entries whose files still hold the recorded bytes (by file), and every file any entry names."""
+    """Entries whose files still hold the recorded bytes (by file), and every file any entry names.
+
+    ``manifest.jsonl`` is read first, then the parts of unfinished runs, so a later entry wins. A part's line
+    cut short by a kill while it was written is skipped with a warning: its image is not vouched for.
+    """
     done, known = {}, set()
-    for part in sorted(output.glob(f"{MANIFEST}*.jsonl")):
-        for line in part.read_text().splitlines():
-            entry = json.loads(line)
+    files = [output / f"{MANIFEST}.jsonl", *sorted(output.glob(f"{MANIFEST}-*.jsonl"))]
+    for part in (f for f in files if f.is_file()):
+        for number, line in enumerate(part.read_text().splitlines(), 1):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                if part == files[0]:  # written whole by _consolidate: damage is not ours to skip
+                    raise ValueError(f"{part}, line {number}: not a manifest entry: {line[:80]!r}") from None
+                logger.warning("%s, line %d: cut short by an interrupted run; ignored", part, number)
+                continue
             known.add(entry["file"])
             path = output / entry["file"]
             if path.is_file() and sha256_of(path) == entry["sha256"]:
@@ -137,13 +159,21 @@ def _manifest(output: Path) -> tuple[dict[str, dict[str, Any]], set[str]]:
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     args = parse_args(argv)
     spec = _spec(args)  # unknown model key or bad size: before anything is loaded
+    for name in ("batch_size", "images_per_prompt"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name} must be at least 1, got {getattr(args, name)}")
     if args.layout == "archive" and len(spec.slots) < args.images_per_prompt:
         raise ValueError(f"the archive layout needs {args.images_per_prompt} --slots, got {list(spec.slots)}")
+    if spec.backend == "glide":
+        from pqpp.generation.glide import require_glide
+
+        require_glide()
+        if args.cpu_offload:
+            raise ValueError("--cpu_offload is for diffusers pipelines; GLIDE's models fit on one GPU")
     rows = _prompts(args)
 
-    import torch
     from accelerate import PartialState
-    from accelerate.utils import parse_flag_from_env
+    from accelerate.utils import broadcast_object_list, parse_flag_from_env
     from tqdm.auto import tqdm
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
@@ -151,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    done, known = _manifest(output)
+    # The main process checks the existing images once (checksums) and tells the others.
+    checked = [_manifest(output) if state.is_main_process else None]
+    done, known = broadcast_object_list(checked)[0]
     jobs = [
         (row, i, _relative_path(row, i, spec, args.layout))
         for row in rows
@@ -168,74 +200,81 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         )
     written: list[dict[str, Any]] = []
     with state.split_between_processes(todo) as mine:
-        if not mine:
-            return written
-        pipe = _load_pipeline(spec, str(state.device), args.compile, args.cpu_offload)
-        part = output / f"{MANIFEST}-{state.process_index:03d}.jsonl"
-        bar = tqdm(total=len(mine), desc="generating", unit="img", disable=not state.is_local_main_process)
-        with part.open("a") as manifest:
-            for start in range(0, len(mine), args.batch_size):
-                batch = mine[start : start + args.batch_size]
-                seeds = [image_seed(args.seed, row["prompt_id"], i) for row, i, _ in batch]
-                generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
-                result = pipe(
-                    [row["prompt"] for row, _, _ in batch],
-                    num_inference_steps=spec.steps,
-                    guidance_scale=spec.guidance,
-                    height=spec.height,
-                    width=spec.width,
-                    generator=generators,
-                )
-                flagged = getattr(result, "nsfw_content_detected", None) or [None] * len(batch)
-                for (row, i, path), image, seed, nsfw in zip(
-                    batch, result.images, seeds, flagged, strict=True
-                ):
-                    target = output / path
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = target.with_name(target.name + ".tmp")
-                    image.save(tmp, format="PNG")
-                    entry = {
-                        "prompt_id": row["prompt_id"], "model": spec.model_id, "revision": spec.revision,
-                        "seed": seed, "index": i, "steps": spec.steps, "guidance": spec.guidance,
-                        "size": [spec.height, spec.width], "scheduler": spec.scheduler, "dtype": spec.dtype,
-                        "file": path, "sha256": sha256_of(tmp), "nsfw_flagged": nsfw,
-                    }  # fmt: skip
-                    # Record first, then move into place: a killed run never leaves an image the manifest
-                    # does not name (a recorded image that is missing or different is simply redone).
-                    manifest.write(json.dumps(entry) + "\n")
-                    manifest.flush()
-                    os.fsync(manifest.fileno())
-                    tmp.replace(target)
-                    written.append(entry)
-                bar.update(len(batch))
-        bar.close()
+        if mine:
+            from pqpp.generation.drawing import load_drawer
+
+            draw = load_drawer(spec, str(state.device), compile_=args.compile, cpu_offload=args.cpu_offload,
+                               safety_checker=args.safety_checker, cache_dir=args.glide_checkpoints)  # fmt: skip
+            part = output / f"{MANIFEST}-{state.process_index:03d}.jsonl"
+            bar = tqdm(
+                total=len(mine), desc="generating", unit="img", disable=not state.is_local_main_process
+            )
+            with part.open("a") as log:
+                if log.tell() and not part.read_bytes().endswith(b"\n"):
+                    log.write("\n")  # end a line a killed run cut short, so the next entry starts clean
+                for start in range(0, len(mine), args.batch_size):
+                    written += _draw_batch(
+                        mine[start : start + args.batch_size], draw, spec, args, output, log
+                    )
+                    bar.update(len(mine[start : start + args.batch_size]))
+            bar.close()
+    state.wait_for_everyone()
+    if state.is_main_process:
+        _consolidate(output)
     return written
 
 
-def _load_pipeline(spec: GeneratorSpec, device: str, compile_: bool, cpu_offload: bool) -> Any:
-    try:
-        import diffusers
-        import torch
-    except ImportError as error:
-        raise ImportError('generation needs diffusers: pip install "pqpp[generation]"') from error
-    dtype = torch_dtype(spec.dtype)
-    if device == "cpu" and dtype == torch.float16:
-        dtype = torch.float32  # fp16 kernels are missing or slow on CPU
-    pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
-        spec.model_id, torch_dtype=dtype, revision=spec.revision
-    )
-    if spec.scheduler:
-        pipe.scheduler = getattr(diffusers, spec.scheduler).from_config(pipe.scheduler.config)
-    pipe.set_progress_bar_config(disable=True)
-    if cpu_offload:
-        pipe.enable_model_cpu_offload()
-    else:
-        pipe = pipe.to(device)
-    denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
-    if denoiser is not None and hasattr(denoiser, "set_attn_processor"):
-        from diffusers.models.attention_processor import AttnProcessor2_0
+def _draw_batch(
+    batch: list[tuple[dict[str, Any], int, str]],
+    draw: Any,
+    spec: GeneratorSpec,
+    args: argparse.Namespace,
+    output: Path,
+    log: Any,
+) -> list[dict[str, Any]]:
+    """Draw one batch, padded to ``--batch_size``, and write its images atomically, each recorded in ``log``
+    (this process's manifest part) before it is moved into place."""
+    import torch
 
-        denoiser.set_attn_processor(AttnProcessor2_0())  # PyTorch SDPA
-    if compile_ and denoiser is not None:
-        denoiser.compile()
-    return pipe
+    # Every call has the same shape (a short last batch is padded with copies of its last image, then dropped):
+    # a row of a fixed-shape product does not depend on the other rows, so an image is byte-identical whatever
+    # batch it lands in — across process counts, orders and resumes.
+    padded = batch + batch[-1:] * (args.batch_size - len(batch))
+    seeds = [image_seed(args.seed, row["prompt_id"], i) for row, i, _ in padded]
+    drawing = draw(
+        [row["prompt"] for row, _, _ in padded], [torch.Generator("cpu").manual_seed(s) for s in seeds]
+    )
+    written = []
+    for (row, i, path), image, seed, nsfw in zip(
+        batch, drawing.images, seeds, drawing.nsfw_flags, strict=False
+    ):
+        target = output / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        image.save(tmp, format="PNG")
+        entry = {
+            "prompt_id": row["prompt_id"], "model": spec.model_id, "revision": spec.revision, "seed": seed,
+            "index": i, "steps": spec.steps, "guidance": spec.guidance, "size": [spec.height, spec.width],
+            "scheduler": spec.scheduler, "dtype": spec.dtype, "batch_size": args.batch_size,
+            **draw.manifest_fields, "nsfw_flagged": nsfw, "file": path, "sha256": sha256_of(tmp),
+        }  # fmt: skip
+        # Record first, then move into place: a killed run never leaves an image the manifest does not name
+        # (a recorded image that is missing or different is simply redone).
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+        tmp.replace(target)
+        written.append(entry)
+    return written
+
+
+def _consolidate(output: Path) -> None:
+    """Fold the processes' append-only parts into ``manifest.jsonl``: one line per image whose file holds the
+    recorded bytes, sorted by file; written atomically, parts removed only after it is in place."""
+    done, _ = _manifest(output)
+    parts = sorted(output.glob(f"{MANIFEST}-*.jsonl"))
+    tmp = output / f"{MANIFEST}.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(done[file]) + "\n" for file in sorted(done)))
+    tmp.replace(output / f"{MANIFEST}.jsonl")
+    for part in parts:
+        part.unlink()

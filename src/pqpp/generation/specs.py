@@ -2,8 +2,10 @@
 
 ``sdxl`` is the model PQPP's SDXL images were made with, with the settings of the diffusers release of
 that time (September 2023, diffusers 0.21) written out instead of inheriting whatever today's defaults
-are: fp16, 50 steps, guidance 5.0, 1024×1024, ``EulerDiscreteScheduler``. Any other diffusers
-text-to-image model is a :class:`GeneratorSpec` with explicit values.
+are: fp16, 50 steps, guidance 5.0, 1024×1024, ``EulerDiscreteScheduler``. ``glide`` is GLIDE (filtered)
+through OpenAI's ``glide_text2im`` (not in diffusers): 64 px base with 100 steps and guidance 3.0, then
+the 256 px upsampler (see :mod:`pqpp.generation.glide`). Any other diffusers text-to-image model is a
+:class:`GeneratorSpec` with explicit values.
 
 Example:
     >>> GENERATORS["sdxl"].model_id
@@ -16,7 +18,9 @@ from dataclasses import asdict, dataclass
 
 from pqpp.dtypes import DTYPES
 
-__all__ = ["GENERATORS", "GeneratorSpec", "get_generator"]
+__all__ = ["BACKENDS", "GENERATORS", "GeneratorSpec", "get_generator"]
+
+BACKENDS = ("diffusers", "glide")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class GeneratorSpec:
         dtype: ``fp32``, ``fp16`` or ``bf16``.
         slots: file numbers in the upstream archive layout (SDXL's images are ``image_4/5.png``).
         revision: model revision (commit) to load.
+        backend: ``diffusers`` or ``glide`` (``glide_text2im``).
     """
 
     model_id: str
@@ -43,6 +48,7 @@ class GeneratorSpec:
     dtype: str = "fp16"
     slots: tuple[int, ...] = ()
     revision: str | None = None
+    backend: str = "diffusers"
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -51,6 +57,12 @@ class GeneratorSpec:
             raise ValueError(f"image size must be a positive multiple of 8, got {self.height}x{self.width}")
         if self.dtype not in DTYPES:
             raise ValueError(f"unknown dtype {self.dtype!r}; valid: {DTYPES}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}; valid: {BACKENDS}")
+        if self.backend == "glide":
+            from pqpp.generation.glide import check_spec
+
+            check_spec(self)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +78,16 @@ GENERATORS: dict[str, GeneratorSpec] = {
         scheduler="EulerDiscreteScheduler",
         dtype="fp16",
         slots=(4, 5),
+    ),
+    "glide": GeneratorSpec(
+        model_id="openai/glide-text2im",
+        steps=100,
+        guidance=3.0,
+        height=256,
+        width=256,
+        dtype="fp16",
+        slots=(7, 8),
+        backend="glide",
     ),
 }
 
