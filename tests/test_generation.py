@@ -149,6 +149,17 @@ def test_manifest_and_archive_layout(tiny_sd, data_root, upstream_rows, tmp_path
     assert all(hashlib.sha256((out / e["file"]).read_bytes()).hexdigest() == e["sha256"] for e in entries)
 
 
+def test_prompts_by_source(tiny_sd, data_root, tmp_path) -> None:
+    written = pipeline.main(
+        [*_argv(tiny_sd, data_root, tmp_path / "db", "--sources", "drawbench"), "--limit", "3"]
+    )
+    assert sorted({e["prompt_id"] for e in written}) == [
+        "drawbench-12",
+        "drawbench-160",
+        "drawbench-70",
+    ]  # the first three of v1.1 test
+
+
 def test_rerun_skips_finished_and_redoes_partial(tiny_sd, data_root, tmp_path) -> None:
     out = tmp_path / "out"
     pipeline.main(_argv(tiny_sd, data_root, out))

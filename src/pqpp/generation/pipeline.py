@@ -27,6 +27,7 @@ from typing import Any
 from pqpp.data.arguments import add_data_arguments
 from pqpp.data.images import archive_folder
 from pqpp.data.registry import SPLITS
+from pqpp.data.schema import SOURCES
 from pqpp.data.sources import sha256_of
 from pqpp.dtypes import DTYPES
 from pqpp.generation.diffusers_drawer import SAFETY_MODES, import_diffusers
@@ -75,6 +76,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--prompts_file", help=".txt (one prompt per line) or .csv (prompt_id, prompt)")
     add_data_arguments(parser)
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
+    parser.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES, help="prompt sources")
     parser.add_argument("--limit", type=int, help="first N prompts only")
     parser.add_argument("--seed", type=int, default=0, help="base seed")
     parser.add_argument("--batch_size", type=int, default=4, help="prompts per pipeline call")
@@ -119,7 +121,9 @@ def _prompts(args: argparse.Namespace) -> list[dict[str, Any]]:
         from pqpp.data import load_pqpp
 
         data = load_pqpp(args.dataset_version, args.data_dir, config="generation")
-        rows = [row for split in args.splits for row in data[split].to_list()]
+        rows = [
+            row for split in args.splits for row in data[split].to_list() if row["source"] in args.sources
+        ]
     rows = rows[: args.limit] if args.limit else rows
     if not rows:
         raise ValueError("no prompts to generate")
