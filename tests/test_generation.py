@@ -199,6 +199,29 @@ def test_bad_input_fails_before_loading_a_model(tiny_sd, data_root, tmp_path, ex
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("csv", "extra", "match"),
+    [
+        ("prompt_id,prompt\na,a cat\na,a dog\n", [], "appear more than once"),
+        ("prompt_id,prompt\n../../escape,a cat\n", [], "usable as folder names"),
+        ("prompt_id,prompt\na,a cat\nb,  \n", [], "1 empty prompt"),
+        (
+            "prompt_id,prompt\na,a cat\n",
+            ["--layout", "archive", "--slots", "4", "5"],
+            "needs dataset prompts",
+        ),
+    ],
+)
+def test_bad_prompt_files_fail_before_any_work(tmp_path, csv, extra, match) -> None:
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text(csv)
+    with pytest.raises(ValueError, match=match):
+        pipeline.main(
+            ["--model_id", "x", "--prompts_file", str(prompts), "--output_dir", str(tmp_path / "out"), *extra]
+        )
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_generator_and_empty_prompts(tmp_path) -> None:
     with pytest.raises(ValueError, match=r"unknown generator 'dalle'; registered: \['glide', 'sdxl'\]"):
         pipeline.main(["--generator", "dalle", "--output_dir", str(tmp_path)])

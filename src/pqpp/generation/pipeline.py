@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,26 @@ def _prompts(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = rows[: args.limit] if args.limit else rows
     if not rows:
         raise ValueError("no prompts to generate")
+    _check_rows(rows, args.layout)
     return rows
+
+
+def _check_rows(rows: list[dict[str, Any]], layout: str) -> None:
+    """Ids that name one folder each (unique, no path tricks), non-empty prompts, and what the layout needs."""
+    counts = Counter(str(row["prompt_id"]) for row in rows)
+    repeated = [i for i, n in counts.items() if n > 1]
+    if repeated:
+        raise ValueError(f"{len(repeated)} prompt id(s) appear more than once, e.g. {repeated[:3]}")
+    unsafe = [i for i in counts if not i or i in {".", ".."} or "/" in i or "\\" in i]
+    if unsafe:
+        raise ValueError(f"prompt ids must be usable as folder names, got {unsafe[:3]}")
+    empty = [str(row["prompt_id"]) for row in rows if not str(row["prompt"]).strip()]
+    if empty:
+        raise ValueError(f"{len(empty)} empty prompt(s), e.g. ids {empty[:3]}")
+    if layout == "archive" and "source" not in rows[0]:
+        raise ValueError(
+            "the archive layout names folders by COCO image id: it needs dataset prompts, not a file"
+        )
 
 
 def _relative_path(row: dict[str, Any], index: int, spec: GeneratorSpec, layout: str) -> str:
