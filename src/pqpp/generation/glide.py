@@ -112,8 +112,7 @@ class GlideDrawer:
         cls, spec: GeneratorSpec, device: str, *, compile_: bool = False, cache_dir: str | None = None
     ) -> GlideDrawer:
         """GLIDE (filtered) with its released checkpoints and the notebook's settings; ``spec.steps`` respaces
-        the base model's diffusion."""
-        check_spec(spec)
+        the base model's diffusion (``spec`` was checked by :func:`check_spec` when it was made)."""
         require_glide()
         import torch
         from glide_text2im.model_creation import (
@@ -169,9 +168,7 @@ class GlideDrawer:
                 model_kwargs={"low_res": _to_8_bits(x), "tokens": up_tokens, "mask": up_mask},
             )
             self.upsampler.del_cache()
-        pixels = (
-            ((images + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        )
+        pixels = _levels(images).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         return Drawing([Image.fromarray(p) for p in pixels], [None] * n)
 
     def _tokens(self, model: Any, prompts: list[str], text_ctx: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -183,9 +180,14 @@ class GlideDrawer:
         return tokens, torch.tensor([m for _, m in pairs], dtype=torch.bool, device=self.device)
 
 
+def _levels(x: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] as the nearest of 256 grey levels (0..255, unclamped)."""
+    return ((x + 1) * 127.5).round()
+
+
 def _to_8_bits(x: torch.Tensor) -> torch.Tensor:
     """The base image as the upsampler was trained to see it: rounded to 256 levels, back in [-1, 1]."""
-    return ((x + 1) * 127.5).round() / 127.5 - 1
+    return _levels(x) / 127.5 - 1
 
 
 def _checkpoint(name: str, device: str, folder: Path) -> dict:

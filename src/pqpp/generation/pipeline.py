@@ -10,7 +10,8 @@
   file, sha256).
 * Writes are atomic; a rerun skips images already in the manifest whose file still has that checksum and
   redoes the others; an existing file that the manifest does not vouch for is never overwritten.
-* ``accelerate launch`` splits the prompts across processes; each process keeps its own manifest part.
+* ``accelerate launch`` splits the prompts across processes; each appends to its own manifest part while it
+  runs, and the main process folds the parts into ``manifest.jsonl`` at the end.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ def _spec(args: argparse.Namespace) -> GeneratorSpec:
             "pass exactly one of --generator (a registered name) or --model_id (any diffusers model)"
         )
     base = get_generator(args.generator) if args.generator else None
+    # --model_id: the fields GeneratorSpec has no default for; the rest keep its defaults unless given
     values = base.as_dict() if base else {"model_id": args.model_id, "steps": 50, "guidance": 7.5, "height": 512,
-                                           "width": 512, "scheduler": None, "dtype": "fp16", "slots": (), "revision": None}  # fmt: skip
+                                           "width": 512}  # fmt: skip
     for name in ("revision", "steps", "guidance", "height", "width", "scheduler", "dtype"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
@@ -237,10 +239,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                 if log.tell() and not part.read_bytes().endswith(b"\n"):
                     log.write("\n")  # end a line a killed run cut short, so the next entry starts clean
                 for start in range(0, len(mine), args.batch_size):
-                    written += _draw_batch(
-                        mine[start : start + args.batch_size], draw, spec, args, output, log
-                    )
-                    bar.update(len(mine[start : start + args.batch_size]))
+                    batch = mine[start : start + args.batch_size]
+                    written += _draw_batch(batch, draw, spec, args, output, log)
+                    bar.update(len(batch))
             bar.close()
     state.wait_for_everyone()
     if state.is_main_process:
